@@ -1,0 +1,154 @@
+"""The `ivr` console command: serve, check, migrate, closures, simulated calls, cases."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .config import ConfigError
+from .flows import FlowError
+from .prompts import PromptError
+
+
+def _app(require_token: bool = False):
+    """Build the app for a command, turning configuration errors into a clean exit."""
+    from . import create_app
+
+    try:
+        return create_app({"REQUIRE_AUTH_TOKEN": require_token})
+    except (ConfigError, FlowError, PromptError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def main() -> None:
+    """Hartford 311 IVR."""
+
+
+@main.command()
+def check() -> None:
+    """Load and validate config, flows and prompts, as start-up does."""
+    app = _app()
+    state = app.extensions["ivr"]
+    click.echo(f"ok: {len(state.flow.nodes)} flow nodes, {len(state.catalog.texts['en'])} prompts "
+               f"in {', '.join(state.catalog.voices)}, {len(state.line.departments)} departments")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema (SQLite or PostgreSQL) to the latest revision."""
+    from .db import upgrade
+
+    app = _app()
+    upgrade(app.config["DATABASE_URL"])
+    click.echo(f"database at {_redact(app.config['DATABASE_URL'])} is up to date")
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the development server (use gunicorn in production: see Procfile)."""
+    app = _app(require_token=True)
+    app.run(host=host, port=port)
+
+
+@main.group()
+def closure() -> None:
+    """Emergency closures (snow days): every worker sees the switch at once."""
+
+
+@closure.command("start")
+@click.option("--message", default="", help="Announcement in English, read to callers.")
+@click.option("--message-es", default="", help="Announcement in Spanish.")
+@click.option("--by", default=lambda: os.environ.get("USER", "staff"), help="Who is closing the line.")
+def closure_start(message: str, message_es: str, by: str) -> None:
+    """Close the line now, with an optional announcement."""
+    from .closures import start_closure
+
+    app = _app()
+    with app.extensions["ivr"].db.session() as session:
+        start_closure(session, message, message_es, by)
+    click.echo("311 is now closed for an emergency; callers hear the after-hours menu"
+               + (f" and: {message}" if message else "."))
+
+
+@closure.command("end")
+@click.option("--by", default=lambda: os.environ.get("USER", "staff"))
+def closure_end(by: str) -> None:
+    """End the emergency closure; regular hours apply again."""
+    from .closures import end_closure
+
+    app = _app()
+    with app.extensions["ivr"].db.session() as session:
+        ended = end_closure(session, by)
+    click.echo("emergency closure ended; regular hours apply." if ended else "no emergency closure was in force.")
+
+
+@closure.command("status")
+def closure_status() -> None:
+    """Say whether an emergency closure is in force."""
+    from .closures import active_closure
+
+    app = _app()
+    with app.extensions["ivr"].db.session() as session:
+        active = active_closure(session)
+        if active is None:
+            click.echo("no emergency closure; regular hours apply.")
+        else:
+            click.echo(f"closed since {active.started_at:%Y-%m-%d %H:%M} UTC by {active.started_by}: "
+                       f"{active.message_en or '(no announcement)'}")
+
+
+@main.command()
+@click.option("--to", "to", default="311", show_default=True,
+              help="'311', 'ten-digit', or a number in E.164 form.")
+@click.option("--from", "from_", default="+18605550123", show_default=True, help="The caller's number.")
+@click.option("--url", default=None, help="A running server, e.g. http://127.0.0.1:5000 (default: in-process).")
+@click.option("--script", default=None, help="Steps to run without prompting, e.g. '2,1,<silence>,say:pothole'.")
+@click.option("--token", default=None, help="Auth token to sign with (default: $TWILIO_AUTH_TOKEN).")
+def call(to: str, from_: str, url: str | None, script: str | None, token: str | None) -> None:
+    """Place a simulated call: hear the prompts, press keys, say words."""
+    from . import simulator
+
+    token = token or os.environ.get("TWILIO_AUTH_TOKEN")
+    app = _app()
+    numbers = app.extensions["ivr"].line.numbers
+    to_number = {"311": numbers.get("three_one_one"), "ten-digit": numbers.get("ten_digit")}.get(to, to)
+    if url:
+        if not token:
+            raise click.ClickException("set TWILIO_AUTH_TOKEN (or --token) to the server's auth token")
+        transport = simulator.HttpTransport(url)
+        base = url
+    else:
+        from .db import upgrade
+
+        token = token or "simulator-token"
+        app.config["TWILIO_AUTH_TOKEN"] = token
+        upgrade(app.config["DATABASE_URL"])
+        transport = simulator.WsgiTransport(app.test_client())
+        base = "http://localhost"
+    sim = simulator.Simulator(transport, token, public_base_url=base, to=to_number, from_=from_)
+    if script:
+        result = simulator.run_script(sim, simulator.parse_script(script))
+        click.echo(simulator.format_transcript(result))
+        sys.exit(1 if result.application_error else 0)
+    simulator.interactive(sim.dial())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

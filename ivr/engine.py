@@ -1,0 +1,489 @@
+"""The call engine: given where a call is and what the caller did, decide what they hear next.
+
+Pure: no Flask, Twilio or SQLAlchemy. Side effects and facts about the world (is 311 open, where does
+a department transfer go, what does an action do) come in through a `Services` object.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from .flows import DIRECTORY_ITEMS, ENTRY_NODE, RETRY, Flow, Node, PromptRef, Target
+from .prompts import LANGUAGES, Catalog
+
+MAX_NODES_PER_TURN = 40  # a flow that chains more nodes than this without listening is a loop
+
+
+class FlowRuntimeError(RuntimeError):
+    """The flow led somewhere it cannot go at run time (a loop, an unmapped action result)."""
+
+
+# ---- what comes in -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Turn:
+    """One webhook's worth of caller input at a position in the flow."""
+
+    node: str | None = None  # None: the call has just arrived
+    lang: str = "en"
+    attempt: int = 1
+    event: str = "start"  # start | gather | silence | dial | queue | record
+    digits: str | None = None
+    speech: str | None = None
+    dial_status: str | None = None
+    queue_result: str | None = None
+    recording_url: str | None = None
+    recording_seconds: int | None = None
+    caller: str | None = None
+    call_sid: str | None = None
+    answers: dict = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What an action or condition may read and change during one turn."""
+
+    lang: str
+    answers: dict
+    caller: str | None
+    call_sid: str | None
+    digits: str | None = None
+    speech: str | None = None
+    recording_url: str | None = None
+    recording_seconds: int | None = None
+    value_cache: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """An action's verdict: which result branch to take, what to say first, values for prompts."""
+
+    outcome: str
+    say: tuple[str, ...] = ()
+    values: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """One choice of a menu built from config (departments, service types)."""
+
+    digits: str
+    code: str
+    names: dict[str, str]
+    words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A phone number to dial, with DTMF to send once it answers."""
+
+    number: str
+    send_digits: str | None = None
+    label: str = ""
+    timeout: int = 25
+
+
+@dataclass(frozen=True)
+class QueueTarget:
+    """Where representatives are reached: a queue name (Enqueue) or a number (Dial)."""
+
+    mode: str  # enqueue | dial
+    name: str = ""
+    number: str = ""
+    attributes: dict = field(default_factory=dict)
+    workflow_sid: str = ""
+
+
+class Services(Protocol):
+    """Everything the engine asks of the world."""
+
+    def condition(self, name: str, ctx: Context) -> bool: ...
+    def run_action(self, name: str, ctx: Context) -> ActionResult: ...
+    def directory(self, name: str) -> list[DirectoryEntry]: ...
+    def prompt_values(self, ctx: Context, lang: str) -> dict: ...
+    def transfer_destination(self, to: str, ctx: Context) -> Destination | None: ...
+    def representative(self, ctx: Context) -> QueueTarget: ...
+
+
+# ---- what goes out -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Speak:
+    """Words to say in one language."""
+
+    text: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Say the prompts while listening for keys or speech, then come back to `node`."""
+
+    node: str
+    lang: str
+    attempt: int
+    prompts: tuple[Speak, ...]
+    input: tuple[str, ...]
+    timeout: int
+    num_digits: int | None = None
+    finish_on_key: str | None = None
+    speech_timeout: str = "auto"
+    hints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordMessage:
+    """Say the prompts, then record the caller, then come back to `node`."""
+
+    node: str
+    lang: str
+    attempt: int
+    prompts: tuple[Speak, ...]
+    max_length: int
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Dial a number; come back to `node` with the result."""
+
+    node: str
+    lang: str
+    destination: Destination
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    """Put the caller in line for a representative; come back to `node` if they leave the line."""
+
+    node: str
+    lang: str
+    target: QueueTarget
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """End the call."""
+
+
+Step = Speak | Listen | RecordMessage | Transfer | Enqueue | Hangup
+
+
+@dataclass
+class Outcome:
+    """What one turn produced: the steps to play, the call's language and answers, and a trail."""
+
+    lang: str
+    answers: dict
+    steps: list = field(default_factory=list)
+    trail: list[str] = field(default_factory=list)
+    end_reason: str | None = None
+    emergency: bool = False
+
+
+# ---- the engine ----------------------------------------------------------------------------------
+
+def normalise_speech(text: str) -> str:
+    """Lower-case, strip accents and punctuation so 'Emergéncia!' matches 'emergencia'."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^a-z0-9# ]+", " ", plain).split())
+
+
+def _contains_phrase(speech: str, phrase: str) -> bool:
+    """Whole-word phrase match inside normalised speech."""
+    phrase = normalise_speech(phrase)
+    return bool(phrase) and f" {phrase} " in f" {speech} "
+
+
+SPOKEN_DIGITS = {
+    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3",
+    "cuatro": "4", "cinco": "5", "seis": "6", "siete": "7", "ocho": "8", "nueve": "9",
+}
+PRESS_WORDS = {"press", "option", "number", "oprima", "marque", "opcion", "numero", "el", "la"}
+
+
+def spoken_menu_key(speech: str) -> str | None:
+    """'press two' / 'oprima dos' / '2' -> '2' (one key said aloud); None otherwise."""
+    words = [w for w in speech.split() if w not in PRESS_WORDS]
+    if len(words) != 1:
+        return None
+    word = words[0]
+    if word in SPOKEN_DIGITS:
+        return SPOKEN_DIGITS[word]
+    return word if len(word) == 1 and word.isdigit() else None
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Tunables from config: attempts, timeouts and emergency words."""
+
+    max_attempts: int = 3
+    timeout: int = 8
+    emergency_words: tuple[str, ...] = ()
+
+
+class Engine:
+    """Advances calls through a validated flow."""
+
+    def __init__(self, flow: Flow, catalog: Catalog, settings: EngineSettings):
+        self.flow = flow
+        self.catalog = catalog
+        self.settings = settings
+
+    # -- entry point --
+    def advance(self, turn: Turn, services: Services) -> Outcome:
+        """Apply the caller's input at `turn.node` and run the flow until it must listen or end."""
+        outcome = Outcome(lang=turn.lang if turn.lang in LANGUAGES else LANGUAGES[0],
+                          answers=dict(turn.answers))
+        ctx = Context(lang=outcome.lang, answers=outcome.answers, caller=turn.caller,
+                      call_sid=turn.call_sid, digits=turn.digits, speech=turn.speech,
+                      recording_url=turn.recording_url, recording_seconds=turn.recording_seconds)
+        if turn.node is None:
+            self._enter(self.flow.node(ENTRY_NODE), outcome, ctx, services)
+            return outcome
+        node = self.flow.node(turn.node)
+        if turn.speech and self._is_emergency(turn.speech):
+            # Safety first: the 911 advisory interrupts, then the caller is back where they were.
+            outcome.emergency = True
+            outcome.steps.append(self._speak("common.emergency", ctx, services))
+            self._listen(node, turn.attempt, outcome, ctx, services)
+            return outcome
+        handler = {
+            "silence": self._on_silence, "gather": self._on_gather, "dial": self._on_dial,
+            "queue": self._on_queue, "record": self._on_record,
+        }.get(turn.event)
+        if handler is None:
+            raise FlowRuntimeError(f"unknown event {turn.event!r}")
+        handler(node, turn, outcome, ctx, services)
+        return outcome
+
+    # -- input handlers --
+    def _on_gather(self, node: Node, turn: Turn, outcome: Outcome, ctx: Context, services: Services) -> None:
+        """Keys or speech arrived at a listening node."""
+        if node.kind == "menu":
+            target = self._match_menu(node, turn, ctx, services)
+            if target is None:
+                self._retry(node, turn.attempt, outcome, ctx, services)
+            else:
+                self._go(target, outcome, ctx, services)
+        elif node.kind in ("input", "record"):
+            self._run_node_action(node, turn.attempt, outcome, ctx, services)
+        else:
+            raise FlowRuntimeError(f"node {node.name!r} ({node.kind}) does not take input")
+
+    def _on_silence(self, node: Node, turn: Turn, outcome: Outcome, ctx: Context, services: Services) -> None:
+        """The caller said and pressed nothing before the timeout."""
+        if node.on_silence is not None:
+            self._go(node.on_silence, outcome, ctx, services)
+        else:
+            self._retry(node, turn.attempt, outcome, ctx, services)
+
+    def _on_dial(self, node: Node, turn: Turn, outcome: Outcome, ctx: Context, services: Services) -> None:
+        """A transfer ended: after a conversation the call is done; otherwise take the fallback."""
+        if node.kind == "queue":
+            # Representatives reached by <Dial> instead of <Enqueue> report back the same way.
+            status = "bridged" if turn.dial_status == "completed" else turn.dial_status
+            self._on_queue(node, replace(turn, queue_result=status), outcome, ctx, services)
+            return
+        if turn.dial_status == "completed":
+            outcome.end_reason = f"transfer_completed:{node.to}"
+            if node.on_answer:
+                self._enter(self.flow.node(node.on_answer), outcome, ctx, services)
+            else:
+                outcome.steps.append(Hangup())
+        else:
+            outcome.end_reason = f"transfer_{turn.dial_status or 'failed'}:{node.to}"
+            self._enter(self.flow.node(node.on_no_answer), outcome, ctx, services)
+
+    def _on_queue(self, node: Node, turn: Turn, outcome: Outcome, ctx: Context, services: Services) -> None:
+        """The caller left the representatives' line: spoken to, hung up, or the line failed."""
+        if turn.queue_result in ("bridged", "hangup", "bridging-in-progress"):
+            outcome.end_reason = "representative_answered" if turn.queue_result != "hangup" else "hung_up_in_queue"
+            outcome.steps.append(Hangup())
+            return
+        outcome.end_reason = f"queue_{turn.queue_result or 'error'}"
+        self._enter(self.flow.node(node.on_fail or self._fail_node(ctx, services)), outcome, ctx, services)
+
+    def _on_record(self, node: Node, turn: Turn, outcome: Outcome, ctx: Context, services: Services) -> None:
+        """A recording finished (or the caller said nothing)."""
+        if not turn.recording_url and node.on_silence is not None:
+            self._go(node.on_silence, outcome, ctx, services)
+            return
+        self._run_node_action(node, turn.attempt, outcome, ctx, services)
+
+    # -- matching --
+    def _menu_choices(self, node: Node, services: Services) -> list[tuple[str, Target, dict]]:
+        """All (digits, target, words) a menu accepts, directory entries included."""
+        choices = [(opt.digits, opt.target, opt.words) for opt in node.options]
+        if node.directory:
+            for entry in services.directory(node.directory):
+                choices.append((entry.digits, Target(node.directory_next), entry.words))
+        return choices
+
+    def _match_menu(self, node: Node, turn: Turn, ctx: Context, services: Services) -> Target | None:
+        """Find the choice the caller made by key, spoken key or keyword."""
+        choices = self._menu_choices(node, services)
+        pressed = (turn.digits or "").rstrip("#")
+        speech = normalise_speech(turn.speech or "")
+        if not pressed and speech:
+            pressed = spoken_menu_key(speech) or ""
+        for digits, target, _ in choices:
+            if pressed and pressed == digits:
+                return self._remember_choice(node, digits, target, ctx, services)
+        if speech:
+            # The caller's language first, so an ambiguous word resolves the way they meant it.
+            order = [ctx.lang] + [lang for lang in LANGUAGES if lang != ctx.lang]
+            for lang in order:
+                for digits, target, words in choices:
+                    if any(_contains_phrase(speech, word) for word in words.get(lang, ())):
+                        return self._remember_choice(node, digits, target, ctx, services)
+        return None
+
+    def _remember_choice(self, node: Node, digits: str, target: Target, ctx: Context,
+                         services: Services) -> Target:
+        """Store a directory pick in the answers so later nodes know which entry it was."""
+        if node.directory:
+            for entry in services.directory(node.directory):
+                if entry.digits == digits:
+                    ctx.answers[node.directory] = entry.code
+        return target
+
+    def _is_emergency(self, speech: str) -> bool:
+        """True if the caller said an emergency word in any language."""
+        said = normalise_speech(speech)
+        return any(_contains_phrase(said, word) for word in self.settings.emergency_words)
+
+    # -- moving through the flow --
+    def _go(self, target: Target, outcome: Outcome, ctx: Context, services: Services) -> None:
+        """Follow a target, switching language first if it says so."""
+        if target.set_lang:
+            outcome.lang = ctx.lang = target.set_lang
+        self._enter(self.flow.node(target.node), outcome, ctx, services)
+
+    def _fail_node(self, ctx: Context, services: Services) -> str:
+        """Where a caller goes after too many tries (flow default)."""
+        return self.flow.defaults.get("on_fail", ENTRY_NODE)
+
+    def _retry(self, node: Node, attempt: int, outcome: Outcome, ctx: Context, services: Services,
+               say: Iterable[str] = ("common.retry",)) -> None:
+        """Apologise and ask again, or give up after the last attempt."""
+        limit = node.max_attempts or self.settings.max_attempts
+        for key in say:
+            outcome.steps.append(self._speak(key, ctx, services))
+        if attempt >= limit:
+            outcome.end_reason = "too_many_tries"
+            self._enter(self.flow.node(node.on_fail or self._fail_node(ctx, services)), outcome, ctx, services)
+        else:
+            self._listen(node, attempt + 1, outcome, ctx, services)
+
+    def _run_node_action(self, node: Node, attempt: int, outcome: Outcome, ctx: Context,
+                         services: Services) -> None:
+        """Run an input/record/action node's action and follow the branch for its result."""
+        result = services.run_action(node.action, ctx)
+        target = node.results.get(result.outcome, node.results.get("default"))
+        if target is None:
+            raise FlowRuntimeError(f"node {node.name!r}: action {node.action!r} gave unmapped {result.outcome!r}")
+        ctx.answers.update(result.values)
+        if target == RETRY:
+            self._retry(node, attempt, outcome, ctx, services, say=result.say or ("common.retry",))
+            return
+        for key in result.say:
+            outcome.steps.append(self._speak(key, ctx, services))
+        self._enter(self.flow.node(target), outcome, ctx, services)
+
+    def _enter(self, node: Node, outcome: Outcome, ctx: Context, services: Services) -> None:
+        """Run nodes that need no input until one listens or the call ends."""
+        for _ in range(MAX_NODES_PER_TURN):
+            outcome.trail.append(node.name)
+            kind = node.kind
+            if kind == "say":
+                outcome.steps.extend(self._speak_refs(node.prompt, ctx, services))
+                node = self.flow.node(node.next)
+            elif kind == "branch":
+                node = self.flow.node(node.then if services.condition(node.when, ctx) else node.otherwise)
+            elif kind == "action":
+                result = services.run_action(node.action, ctx)
+                target = node.results.get(result.outcome, node.results.get("default"))
+                if target is None or target == RETRY:
+                    raise FlowRuntimeError(f"node {node.name!r}: unmapped action result {result.outcome!r}")
+                ctx.answers.update(result.values)
+                outcome.steps.extend(self._speak(key, ctx, services) for key in result.say)
+                node = self.flow.node(target)
+            elif kind in ("menu", "input", "record"):
+                self._listen(node, 1, outcome, ctx, services)
+                return
+            elif kind == "transfer":
+                destination = services.transfer_destination(node.to, ctx)
+                if destination is None:
+                    node = self.flow.node(node.on_no_answer)
+                    continue
+                outcome.steps.extend(self._speak_refs(node.prompt, ctx, services))
+                outcome.steps.append(Transfer(node.name, ctx.lang, destination))
+                outcome.end_reason = f"transfer:{node.to}:{destination.label}"
+                return
+            elif kind == "queue":
+                outcome.steps.extend(self._speak_refs(node.prompt, ctx, services))
+                target = services.representative(ctx)
+                outcome.steps.append(Enqueue(node.name, ctx.lang, target))
+                outcome.end_reason = f"representative:{ctx.lang}"
+                return
+            elif kind == "hangup":
+                outcome.steps.extend(self._speak_refs(node.prompt, ctx, services))
+                outcome.steps.append(Hangup())
+                outcome.end_reason = outcome.end_reason or f"goodbye:{node.name}"
+                return
+            else:  # pragma: no cover - kinds are validated at load time
+                raise FlowRuntimeError(f"unknown kind {kind!r}")
+        raise FlowRuntimeError(f"more than {MAX_NODES_PER_TURN} nodes without listening: a loop near {node.name!r}")
+
+    def _listen(self, node: Node, attempt: int, outcome: Outcome, ctx: Context, services: Services) -> None:
+        """Emit the listening step for an input node."""
+        prompts = []
+        for ref in node.prompt:
+            if ref.key == DIRECTORY_ITEMS:
+                prompts.extend(self._directory_items(node, ctx, services))
+            else:
+                prompts.append(self._speak(ref.key, ctx, services, ref.lang))
+        if node.kind == "record":
+            outcome.steps.append(RecordMessage(node.name, ctx.lang, attempt, tuple(prompts),
+                                               node.max_length or 60))
+            return
+        hints = []
+        for _, _, words in self._menu_choices(node, services) if node.kind == "menu" else []:
+            hints.extend(words.get(ctx.lang, ()))
+        outcome.steps.append(Listen(
+            node=node.name, lang=ctx.lang, attempt=attempt, prompts=tuple(prompts), input=node.input,
+            timeout=node.timeout or self.settings.timeout, num_digits=node.num_digits,
+            finish_on_key=node.finish_on_key, speech_timeout=node.speech_timeout or "auto",
+            hints=tuple(dict.fromkeys(hints)),
+        ))
+
+    def _directory_items(self, node: Node, ctx: Context, services: Services) -> list[Speak]:
+        """'For Public Works, press 1.' for each directory entry."""
+        items = []
+        for entry in services.directory(node.directory):
+            values = {**self._values(ctx, services, ctx.lang), "digit": entry.digits,
+                      "name": entry.names.get(ctx.lang, entry.code)}
+            items.append(Speak(self.catalog.text(ctx.lang, node.item_prompt, **values), ctx.lang))
+        return items
+
+    # -- prompts --
+    def _values(self, ctx: Context, services: Services, lang: str) -> dict:
+        """Values prompts may use: the world's (hours, numbers) and the call's answers."""
+        if lang not in ctx.value_cache:
+            ctx.value_cache[lang] = services.prompt_values(ctx, lang)
+        return {**ctx.value_cache[lang], **ctx.answers}
+
+    def _speak(self, key: str, ctx: Context, services: Services, lang: str | None = None) -> Speak:
+        """Render one prompt."""
+        lang = lang or ctx.lang
+        return Speak(self.catalog.text(lang, key, **self._values(ctx, services, lang)), lang)
+
+    def _speak_refs(self, refs: Iterable[PromptRef], ctx: Context, services: Services) -> list[Speak]:
+        """Render a node's prompt list, honouring fixed languages."""
+        return [self._speak(ref.key, ctx, services, ref.lang) for ref in refs]

@@ -1,0 +1,23 @@
+"""Alembic environment: runs migrations against the URL set by ivr.db.alembic_config."""
+
+from alembic import context
+
+from ivr.db import make_engine
+from ivr.models import Base
+
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    """Run migrations with a live connection."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    connectable = make_engine(url)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+    connectable.dispose()
+
+
+run_migrations_online()

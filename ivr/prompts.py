@@ -1,0 +1,108 @@
+"""Prompt catalog: what callers hear, one YAML file per language, checked for parity at load time."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+LANGUAGES = ("en", "es")
+
+
+class PromptError(ValueError):
+    """A prompt file is malformed or the languages disagree; the message names file and key."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How one language is spoken and listened to."""
+
+    voice: str
+    language: str  # BCP-47 tag for <Say language> and <Gather language>
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All prompts in every language."""
+
+    texts: dict[str, dict[str, str]]
+    voices: dict[str, Voice]
+
+    def text(self, lang: str, key: str, **values: object) -> str:
+        """Render prompt `key` in `lang`, filling {placeholders} from values."""
+        template = self.texts[lang][key]
+        return template.format_map(_Strict(values, key))
+
+    def has(self, key: str) -> bool:
+        """True if `key` is a prompt (in every language, by parity)."""
+        return key in self.texts[LANGUAGES[0]]
+
+    def voice(self, lang: str) -> Voice:
+        """The voice and language tag for `lang`."""
+        return self.voices[lang]
+
+    def placeholders(self, key: str) -> set[str]:
+        """Names a prompt needs filled in."""
+        return _placeholders(self.texts[LANGUAGES[0]][key])
+
+
+class _Strict(dict):
+    """Mapping for format_map that names the prompt when a value is missing."""
+
+    def __init__(self, values: dict, key: str):
+        super().__init__(values)
+        self.key = key
+
+    def __missing__(self, name: str) -> str:
+        raise KeyError(f"prompt {self.key!r} needs a value for {{{name}}}")
+
+
+def _placeholders(template: str) -> set[str]:
+    """Field names used in a str.format template."""
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+def _load_file(path: Path) -> tuple[Voice, dict[str, str]]:
+    """Read one language file: its voice and its flat key -> text map."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PromptError(f"{path}: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("prompts"), dict):
+        raise PromptError(f"{path}: expected a mapping with 'voice', 'language' and 'prompts'")
+    for field in ("voice", "language"):
+        if not isinstance(data.get(field), str):
+            raise PromptError(f"{path}: missing {field!r}")
+    texts = {}
+    for key, value in data["prompts"].items():
+        if not isinstance(value, str) or not value.strip():
+            raise PromptError(f"{path}: prompt {key!r} must be non-empty text")
+        texts[str(key)] = " ".join(value.split())
+    return Voice(voice=data["voice"], language=data["language"]), texts
+
+
+def load_catalog(prompts_dir: Path) -> Catalog:
+    """Load prompts/<lang>.yaml for every language and check they have the same keys and placeholders."""
+    voices, texts = {}, {}
+    for lang in LANGUAGES:
+        voices[lang], texts[lang] = _load_file(prompts_dir / f"{lang}.yaml")
+    reference = LANGUAGES[0]
+    for lang in LANGUAGES[1:]:
+        missing = sorted(set(texts[reference]) - set(texts[lang]))
+        extra = sorted(set(texts[lang]) - set(texts[reference]))
+        if missing:
+            raise PromptError(f"{prompts_dir / f'{lang}.yaml'}: missing prompt {missing[0]!r} (in {reference})")
+        if extra:
+            raise PromptError(
+                f"{prompts_dir / f'{reference}.yaml'}: missing prompt {extra[0]!r} (in {lang})"
+            )
+        for key, template in texts[reference].items():
+            if _placeholders(template) != _placeholders(texts[lang][key]):
+                raise PromptError(
+                    f"{prompts_dir / f'{lang}.yaml'}: prompt {key!r} has placeholders "
+                    f"{sorted(_placeholders(texts[lang][key]))}, {reference} has "
+                    f"{sorted(_placeholders(template))}"
+                )
+    return Catalog(texts=texts, voices=voices)

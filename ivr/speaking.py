@@ -1,0 +1,47 @@
+"""Words for times, dates and hours in the caller's language (babel), for prompts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from babel.dates import format_date, format_time, get_day_names
+
+LOCALES = {"en": "en_US", "es": "es_US"}
+RANGE_WORDS = {"en": ("{first} to {last}", "{start} to {end}", " and "),
+               "es": ("de {first} a {last}", "de {start} a {end}", " y ")}
+
+
+def _plain_spaces(text: str) -> str:
+    """CLDR uses narrow no-break spaces; speech engines and logs want plain ones."""
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def spoken_time(value: time, lang: str) -> str:
+    """'8 AM', '5:30 PM' / '8 a. m.'"""
+    pattern = "h a" if value.minute == 0 else "h:mm a"
+    return _plain_spaces(format_time(value, pattern, locale=LOCALES[lang]))
+
+
+def spoken_date(value: date | datetime, lang: str) -> str:
+    """'Tuesday, November 24' / 'martes 24 de noviembre'."""
+    pattern = "EEEE, MMMM d" if lang == "en" else "EEEE d 'de' MMMM"
+    return _plain_spaces(format_date(value, pattern, locale=LOCALES[lang]))
+
+
+def day_name(weekday: int, lang: str) -> str:
+    """Monday=0 -> 'Monday' / 'lunes'."""
+    return get_day_names("wide", locale=LOCALES[lang])[weekday]
+
+
+def hours_phrase(summary: list[tuple[list[int], time, time]], lang: str) -> str:
+    """[([0..4], 8:00, 17:00)] -> 'Monday to Friday, 8 AM to 5 PM'."""
+    day_range, time_range, joiner = RANGE_WORDS[lang]
+    parts = []
+    for days, opens, closes in summary:
+        if len(days) > 1:
+            days_text = day_range.format(first=day_name(days[0], lang), last=day_name(days[-1], lang))
+        else:
+            days_text = day_name(days[0], lang)
+        hours_text = time_range.format(start=spoken_time(opens, lang), end=spoken_time(closes, lang))
+        parts.append(f"{days_text}, {hours_text}")
+    return joiner.join(parts)

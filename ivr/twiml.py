@@ -1,0 +1,119 @@
+"""Turn engine outcomes into TwiML with twilio's VoiceResponse: the only TwiML builder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from .engine import Enqueue, Hangup, Listen, Outcome, RecordMessage, Speak, Transfer
+from .prompts import Voice
+
+# turn_url(node, lang, attempt, event) -> absolute or root-relative URL of the next webhook
+TurnUrl = Callable[[str, str, int, str], str]
+
+
+class Renderer:
+    """Builds VoiceResponse documents for outcomes, given voices and URLs."""
+
+    def __init__(self, voices: dict[str, Voice], turn_url: TurnUrl, wait_url: Callable[[str], str],
+                 routing: dict):
+        self.voices = voices
+        self.turn_url = turn_url
+        self.wait_url = wait_url
+        self.routing = routing
+
+    def say(self, parent, speak: Speak) -> None:
+        """Append a <Say> in the speaker's language and voice."""
+        voice = self.voices[speak.lang]
+        parent.say(speak.text, voice=voice.voice, language=voice.language)
+
+    def render(self, outcome: Outcome) -> VoiceResponse:
+        """The whole response for one turn."""
+        response = VoiceResponse()
+        for step in outcome.steps:
+            if isinstance(step, Speak):
+                self.say(response, step)
+            elif isinstance(step, Listen):
+                self._listen(response, step)
+            elif isinstance(step, RecordMessage):
+                self._record(response, step)
+            elif isinstance(step, Transfer):
+                self._transfer(response, step)
+            elif isinstance(step, Enqueue):
+                self._enqueue(response, step)
+            elif isinstance(step, Hangup):
+                response.hangup()
+        return response
+
+    def _listen(self, response: VoiceResponse, step: Listen) -> None:
+        """<Gather> around the prompts, then a <Redirect> Twilio reaches only on silence."""
+        voice = self.voices[step.lang]
+        options = {
+            "input": " ".join(step.input),
+            "action": self.turn_url(step.node, step.lang, step.attempt, "gather"),
+            "method": "POST",
+            "timeout": step.timeout,
+            "action_on_empty_result": False,
+        }
+        if "speech" in step.input:
+            options.update(language=voice.language, speech_timeout=step.speech_timeout)
+            if step.hints:
+                options["hints"] = ", ".join(step.hints)
+        if step.num_digits:
+            options["num_digits"] = step.num_digits
+        if step.finish_on_key is not None:
+            options["finish_on_key"] = step.finish_on_key
+        gather = response.gather(**options)
+        for prompt in step.prompts:
+            self.say(gather, prompt)
+        response.redirect(self.turn_url(step.node, step.lang, step.attempt, "silence"), method="POST")
+
+    def _record(self, response: VoiceResponse, step: RecordMessage) -> None:
+        """Prompts, <Record>, and a <Redirect> for when Twilio hears nothing to record."""
+        for prompt in step.prompts:
+            self.say(response, prompt)
+        response.record(action=self.turn_url(step.node, step.lang, step.attempt, "record"), method="POST",
+                        max_length=step.max_length, timeout=5, finish_on_key="#", play_beep=True)
+        response.redirect(self.turn_url(step.node, step.lang, step.attempt, "record"), method="POST")
+
+    def _transfer(self, response: VoiceResponse, step: Transfer) -> None:
+        """<Dial><Number> with an action so an unanswered transfer comes back to the flow."""
+        dial = response.dial(action=self.turn_url(step.node, step.lang, 1, "dial"), method="POST",
+                             timeout=step.destination.timeout)
+        number_options = {}
+        if step.destination.send_digits:
+            number_options["send_digits"] = step.destination.send_digits
+        dial.number(step.destination.number, **number_options)
+
+    def _enqueue(self, response: VoiceResponse, step: Enqueue) -> None:
+        """Queue for a representative (TaskRouter task or named queue), or dial the call centre."""
+        target = step.target
+        action = self.turn_url(step.node, step.lang, 1, "queue")
+        if target.mode == "dial":
+            dial = response.dial(action=self.turn_url(step.node, step.lang, 1, "dial"), method="POST",
+                                 timeout=int(self.routing.get("representative", {}).get("dial_timeout", 30)))
+            dial.number(target.number)
+            return
+        options = {"action": action, "method": "POST", "wait_url": self.wait_url(step.lang),
+                   "wait_url_method": "POST"}
+        if target.workflow_sid:
+            enqueue = response.enqueue(workflow_sid=target.workflow_sid, **options)
+            enqueue.task(json.dumps(target.attributes, sort_keys=True))
+        else:
+            response.enqueue(target.name, **options)
+
+
+def speak_only(voices: dict[str, Voice], speeches: list[Speak], then_dial: str | None = None,
+               hangup: bool = False) -> VoiceResponse:
+    """A response that needs nothing but text: used by the fallback path."""
+    response = VoiceResponse()
+    for speak in speeches:
+        voice = voices[speak.lang]
+        response.say(speak.text, voice=voice.voice, language=voice.language)
+    if then_dial:
+        response.dial(then_dial)
+    if hangup:
+        response.hangup()
+    return response

@@ -1,0 +1,218 @@
+"""Twilio voice webhooks: /voice, /voice/turn, /voice/wait, /voice/status, /voice/fallback.
+
+The only place that turns HTTP requests into engine turns and engine outcomes into TwiML.
+Every route checks X-Twilio-Signature first; every error path answers valid TwiML, never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from .engine import LANGUAGES, Speak, Turn
+from .models import Call, CallTurn, utcnow
+from .security import twilio_signed
+from .services import CallServices
+from .twiml import Renderer, speak_only
+
+log = logging.getLogger(__name__)
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+
+EVENTS = ("gather", "silence", "dial", "queue", "record")
+MAX_ATTEMPT = 20
+
+
+def _state():
+    """The app's loaded line (flows, prompts, config)."""
+    return current_app.extensions["ivr"]
+
+
+def _now():
+    """The current instant (tests freeze it)."""
+    return current_app.config["CLOCK"]()
+
+
+def twiml_response(response: VoiceResponse) -> Response:
+    """Serve a VoiceResponse as text/xml."""
+    return Response(str(response), mimetype="text/xml")
+
+
+def _turn_url(node: str, lang: str, attempt: int, event: str) -> str:
+    """Root-relative URL for the next turn; Twilio resolves and signs it as the absolute URL."""
+    return url_for("voice.turn", node=node, lang=lang, attempt=attempt, event=event)
+
+
+def _renderer() -> Renderer:
+    """A renderer bound to this app's voices and URLs."""
+    state = _state()
+    return Renderer(state.catalog.voices, _turn_url, lambda lang: url_for("voice.wait", lang=lang),
+                    state.line.routing)
+
+
+def route_for(to_number: str | None) -> str:
+    """Which of the city's numbers the caller dialled: '311' or 'ten-digit'."""
+    numbers = _state().line.numbers
+    if to_number and to_number == numbers.get("three_one_one"):
+        return "311"
+    if to_number and to_number == numbers.get("ten_digit"):
+        return "ten-digit"
+    return "unknown"
+
+
+def _load_call(session: Session, form) -> Call:
+    """The call's record, created on first sight (Twilio may retry the first webhook)."""
+    call_sid = form.get("CallSid", "")
+    call = session.scalars(select(Call).where(Call.call_sid == call_sid)).first()
+    if call is None:
+        call = Call(call_sid=call_sid, from_number=form.get("From"), to_number=form.get("To"),
+                    route=route_for(form.get("To")), language="en", started_at=utcnow(), answers={})
+        session.add(call)
+        session.flush()
+    return call
+
+
+def _input_text(turn: Turn) -> str | None:
+    """What the caller did, for the turn log."""
+    if turn.digits:
+        return turn.digits
+    if turn.speech:
+        return f"speech:{turn.speech}"[:500]
+    return turn.dial_status or turn.queue_result or turn.recording_url
+
+
+def _play_turn(make_turn) -> Response:
+    """Run one turn inside a transaction; any failure answers the fallback TwiML instead."""
+    state = _state()
+    lang = request.args.get("lang", "en")
+    try:
+        with state.db.session() as session:
+            call = _load_call(session, request.form)
+            turn = make_turn(call)
+            services = CallServices(state.line, state.catalog, session, _now(), route=call.route,
+                                    action_handlers=state.action_handlers)
+            outcome = state.engine.advance(turn, services)
+            response = _renderer().render(outcome)
+            call.language = outcome.lang
+            call.answers = outcome.answers
+            if outcome.end_reason:
+                call.outcome = outcome.end_reason[:64]
+            session.add(CallTurn(call_id=call.id, node=turn.node or "(arrival)", event=turn.event,
+                                 input=_input_text(turn), next_node=outcome.trail[-1] if outcome.trail else None,
+                                 at=utcnow()))
+        return twiml_response(response)
+    except Exception:
+        log.exception("turn failed; answering fallback TwiML (call %s)", request.form.get("CallSid"))
+        return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
+
+
+@bp.post("")
+@twilio_signed
+def incoming():
+    """A call arrives: greet, with the 911 advisory first."""
+    return _play_turn(lambda call: Turn(node=None, lang="en", caller=call.from_number,
+                                        call_sid=call.call_sid, answers=dict(call.answers or {})))
+
+
+@bp.post("/turn")
+@twilio_signed
+def turn():
+    """The caller pressed, said, or did nothing; or a transfer, queue or recording ended."""
+    args, form = request.args, request.form
+    node, lang, event = args.get("node", ""), args.get("lang", "en"), args.get("event", "gather")
+    try:
+        attempt = int(args.get("attempt", "1"))
+    except ValueError:
+        attempt = 0
+    engine = _state().engine
+    if node not in engine.flow.nodes or lang not in LANGUAGES or event not in EVENTS or not 1 <= attempt <= MAX_ATTEMPT:
+        log.warning("turn with bad position node=%r lang=%r event=%r attempt=%r", node, lang, event, attempt)
+        return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
+    digits = form.get("Digits") or None
+    speech = form.get("SpeechResult") or None
+    if event == "gather" and not digits and not speech:
+        event = "silence"
+
+    def make_turn(call: Call) -> Turn:
+        duration = form.get("RecordingDuration")
+        return Turn(node=node, lang=lang, attempt=attempt, event=event, digits=digits, speech=speech,
+                    dial_status=form.get("DialCallStatus"), queue_result=form.get("QueueResult"),
+                    recording_url=form.get("RecordingUrl") or None,
+                    recording_seconds=int(duration) if duration and duration.isdigit() else None,
+                    caller=call.from_number, call_sid=call.call_sid, answers=dict(call.answers or {}))
+
+    return _play_turn(make_turn)
+
+
+@bp.post("/wait")
+@twilio_signed
+def wait():
+    """Hold music and the caller's place in line while they wait for a representative."""
+    state = _state()
+    lang = request.args.get("lang", "en")
+    lang = lang if lang in LANGUAGES else "en"
+    response = VoiceResponse()
+    position = request.form.get("QueuePosition", "")
+    voice = state.catalog.voice(lang)
+    if position.isdigit():
+        response.say(state.catalog.text(lang, "rep.wait", position=position), voice=voice.voice,
+                     language=voice.language)
+    music = state.line.routing.get("representative", {}).get("hold_music_url")
+    if music:
+        response.play(music)
+    else:
+        response.pause(length=20)
+    return twiml_response(response)
+
+
+@bp.post("/status")
+@twilio_signed
+def status():
+    """Twilio's status callback: the call's final status and duration."""
+    state = _state()
+    form = request.form
+    try:
+        with state.db.session() as session:
+            call = _load_call(session, form)
+            call.final_status = form.get("CallStatus")
+            duration = form.get("CallDuration", "")
+            call.duration_seconds = int(duration) if duration.isdigit() else None
+            call.ended_at = utcnow()
+            if not call.outcome:
+                call.outcome = "caller_hung_up"
+            hook = state.action_handlers.get("on_call_end")
+            if hook is not None:
+                hook(session, call)
+    except Exception:
+        log.exception("status callback failed for call %s", form.get("CallSid"))
+    return twiml_response(VoiceResponse())
+
+
+@bp.post("/fallback")
+@twilio_signed
+def fallback():
+    """Twilio's fallback URL: answers without the database, whatever went wrong."""
+    lang = request.args.get("lang")
+    log.error("Twilio fell back: ErrorCode=%s ErrorUrl=%s CallSid=%s", request.form.get("ErrorCode"),
+              request.form.get("ErrorUrl"), request.form.get("CallSid"))
+    return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
+
+
+def fallback_response(lang: str | None) -> VoiceResponse:
+    """The 911 advisory, then a representative (open) or the hours (closed); no database needed."""
+    state = _state()
+    try:
+        is_open = state.line.schedule.is_open(_now())
+    except Exception:  # even the clock failing must not cost the caller the 911 advisory
+        is_open = False
+    langs = [lang] if lang else list(LANGUAGES)
+    key = "fallback.open" if is_open else "fallback.closed"
+    speeches = [Speak(state.catalog.text(code, key, hours=state.line.hours_text[code]), code) for code in langs]
+    rep = state.line.routing.get("representative", {})
+    number = rep.get("call_center_number_es") if lang == "es" else rep.get("call_center_number")
+    if is_open and number:
+        return speak_only(state.catalog.voices, speeches, then_dial=number)
+    return speak_only(state.catalog.voices, speeches, hangup=True)
