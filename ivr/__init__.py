@@ -34,7 +34,8 @@ class LineState:
     action_handlers: dict
 
 
-def load_line(settings: dict, flows_dir: Path, prompts_dir: Path) -> tuple[Catalog, Flow, Engine, LineConfig]:
+def load_line(settings: dict, flows_dir: Path, prompts_dir: Path,
+              secrets: dict | None = None) -> tuple[Catalog, Flow, Engine, LineConfig]:
     """Load and validate prompts, flows and config; raises with file and key named on any problem."""
     catalog = load_catalog(prompts_dir)
     flow = load_flow(flows_dir)
@@ -47,7 +48,7 @@ def load_line(settings: dict, flows_dir: Path, prompts_dir: Path) -> tuple[Catal
                                                   timeout=int(speech.get("timeout", 8)),
                                                   emergency_words=words))
     try:
-        line = LineConfig.from_settings(settings, catalog)
+        line = LineConfig.from_settings(settings, catalog, secrets)
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"config: {exc}") from exc
     return catalog, flow, engine, line
@@ -89,6 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     catalog, flow, engine, line = load_line(
         settings, Path(test_config.get("FLOWS_DIR", PROJECT_ROOT / "flows")),
         Path(test_config.get("PROMPTS_DIR", PROJECT_ROOT / "prompts")),
+        {"TWILIO_ACCOUNT_SID": app.config["TWILIO_ACCOUNT_SID"], "TWILIO_AUTH_TOKEN": app.config["TWILIO_AUTH_TOKEN"]},
     )
     app.extensions["ivr"] = LineState(settings=settings, catalog=catalog, flow=flow, engine=engine, line=line,
                                       db=Database(app.config["DATABASE_URL"]),

@@ -1,10 +1,27 @@
-"""Named side effects and questions that flows refer to (case intake and lookup)."""
+"""Named side effects and questions that flows refer to: case intake, case lookup, text messages.
+
+Each handler takes (services, ctx): `services` is the turn's CallServices (database session, config,
+clock, catalog), `ctx` the engine context (language, answers, what the caller pressed or said).
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
+from . import casenumbers, cases, phone, sms
+from .engine import ActionResult, Context, DirectoryEntry, normalise_speech
+from .speaking import spoken_date
+
+log = logging.getLogger(__name__)
+
 # name -> handler(services, ctx) -> ActionResult; "condition:NAME" -> handler(services, ctx) -> bool;
 # "directory:NAME" -> handler(services) -> list[DirectoryEntry]; "on_call_end" -> hook(session, call).
-HANDLERS: dict = {}
+HANDLERS: dict[str, Callable] = {}
+INTAKE_KEYS = ("service_types", "type_name", "requires_contact", "location", "location_text", "contact_name",
+               "contact_phone", "description", "description_text", "recording_url", "case_number",
+               "case_number_spoken", "case_department", "sla_text")
+MAX_TEXT = 300
 
 
 def names(prefix: str = "") -> set[str]:
@@ -12,3 +29,254 @@ def names(prefix: str = "") -> set[str]:
     if prefix:
         return {name[len(prefix):] for name in HANDLERS if name.startswith(prefix)}
     return {name for name in HANDLERS if ":" not in name and name != "on_call_end"}
+
+
+def handler(name: str):
+    """Register a handler under a name flows can use."""
+
+    def register(func):
+        HANDLERS[name] = func
+        return func
+
+    return register
+
+
+def _said(ctx: Context) -> str:
+    """The caller's speech, tidied and bounded."""
+    return " ".join((ctx.speech or "").split())[:MAX_TEXT]
+
+
+# ---- report a problem ----------------------------------------------------------------------------
+
+@handler("directory:service_types")
+def service_type_directory(services) -> list[DirectoryEntry]:
+    """Service types for the report menu: top types by key, every type by keyword."""
+    return list(services.line.service_types)
+
+
+@handler("begin_intake")
+def begin_intake(services, ctx: Context) -> ActionResult:
+    """Start a fresh intake: forget any earlier one, give this one its own key (one case per intake)."""
+    for key in INTAKE_KEYS:
+        ctx.answers.pop(key, None)
+    count = int(ctx.answers.get("intake_count", 0)) + 1
+    ctx.answers["intake_count"] = count
+    ctx.answers["intake_key"] = f"{ctx.call_sid}:{count}"
+    ctx.answers["intake_active"] = True
+    return ActionResult("ok")
+
+
+@handler("choose_service_type")
+def choose_service_type(services, ctx: Context) -> ActionResult:
+    """Remember the chosen type's name and whether its department needs contact details."""
+    info = services.line.service_type_info.get(ctx.answers.get("service_types", ""))
+    if info is None:
+        return ActionResult("unknown")
+    ctx.answers["type_name"] = info["name_es" if ctx.lang == "es" else "name_en"]
+    ctx.answers["requires_contact"] = bool(info.get("requires_contact"))
+    return ActionResult("ok")
+
+
+@handler("condition:requires_contact")
+def requires_contact(services, ctx: Context) -> bool:
+    """True if the chosen type's department needs the caller's name and number."""
+    return bool(ctx.answers.get("requires_contact"))
+
+
+@handler("take_location")
+def take_location(services, ctx: Context) -> ActionResult:
+    """An address said aloud, or 0 for no fixed location."""
+    if (ctx.digits or "").startswith("0"):
+        ctx.answers["location"] = None
+        ctx.answers["location_text"] = services.catalog.text(ctx.lang, "report.no_location")
+        return ActionResult("none")
+    said = _said(ctx)
+    if len(said) < 3:
+        return ActionResult("invalid", say=("report.location_retry",))
+    ctx.answers["location"] = said
+    ctx.answers["location_text"] = said
+    return ActionResult("ok")
+
+
+@handler("take_name")
+def take_name(services, ctx: Context) -> ActionResult:
+    """The caller's name, said aloud."""
+    said = _said(ctx)[:120]
+    if len(said) < 2:
+        return ActionResult("invalid", say=("report.name_retry",))
+    ctx.answers["contact_name"] = said
+    return ActionResult("ok")
+
+
+def _caller_number(ctx: Context) -> str | None:
+    """The caller ID as a dialable North American number, or None if withheld or foreign."""
+    if phone.is_withheld(ctx.caller):
+        return None
+    return phone.normalise_us_number(ctx.caller or "")
+
+
+@handler("condition:caller_id_available")
+def caller_id_available(services, ctx: Context) -> bool:
+    """True if we can offer 'the number you are calling from'."""
+    number = _caller_number(ctx)
+    if number:
+        ctx.answers["caller_number_spoken"] = phone.spoken_number(number)
+    return number is not None
+
+
+@handler("use_caller_id")
+def use_caller_id(services, ctx: Context) -> ActionResult:
+    """Take the caller ID as the call-back number."""
+    number = _caller_number(ctx)
+    if number is None:
+        return ActionResult("invalid")
+    ctx.answers["contact_phone"] = number
+    return ActionResult("ok")
+
+
+@handler("take_phone")
+def take_phone(services, ctx: Context) -> ActionResult:
+    """Ten digits keyed in (or said), checked as a real North American number."""
+    raw = ctx.digits or casenumbers.digits_from_speech(ctx.speech or "", ctx.lang) or ""
+    number = phone.normalise_us_number(raw)
+    if number is None:
+        return ActionResult("invalid", say=("report.phone_invalid",))
+    ctx.answers["contact_phone"] = number
+    return ActionResult("ok")
+
+
+@handler("take_description")
+def take_description(services, ctx: Context) -> ActionResult:
+    """A few words about the problem, or 1 to leave a recording instead."""
+    if (ctx.digits or "").startswith("1"):
+        return ActionResult("record")
+    said = _said(ctx)
+    if len(said) < 2:
+        return ActionResult("invalid", say=("report.description_retry",))
+    ctx.answers["description"] = said
+    ctx.answers["description_text"] = said
+    return ActionResult("ok")
+
+
+@handler("take_recording")
+def take_recording(services, ctx: Context) -> ActionResult:
+    """A recorded description."""
+    if not ctx.recording_url:
+        return ActionResult("invalid", say=("report.description_retry",))
+    ctx.answers["recording_url"] = ctx.recording_url
+    ctx.answers["description"] = ""
+    ctx.answers["description_text"] = services.catalog.text(ctx.lang, "report.recorded")
+    return ActionResult("ok")
+
+
+def _sla_text(info: dict, lang: str, catalog) -> str:
+    """'3 business days' / '24 horas hábiles'."""
+    if info.get("sla_hours"):
+        count, unit = int(info["sla_hours"]), "hour"
+    else:
+        count, unit = int(info.get("sla_days") or 0), "day"
+    key = f"sla.{unit}" if count == 1 else f"sla.{unit}s"
+    return catalog.text(lang, key, count=count)
+
+
+def _capitalised(text: str) -> str:
+    """First letter upper-case, so 'la Policía' can start a sentence."""
+    return text[:1].upper() + text[1:]
+
+
+@handler("submit_case")
+def submit_case(services, ctx: Context) -> ActionResult:
+    """Commit the case before its number is read; a repeated request returns the same case."""
+    answers = ctx.answers
+    request = cases.NewCase(
+        service_type=answers.get("service_types", ""), description=answers.get("description") or "",
+        location=answers.get("location"), contact_name=answers.get("contact_name"),
+        contact_phone=answers.get("contact_phone"), language=ctx.lang, channel="phone", call_sid=ctx.call_sid,
+        intake_key=answers.get("intake_key"), recording_url=answers.get("recording_url"),
+    )
+    try:
+        case, _created = cases.create_case(services.session, request, services.line.schedule,
+                                           actor="phone", now=services.now)
+    except cases.CaseError:
+        log.exception("case intake failed for call %s", ctx.call_sid)
+        return ActionResult("failed")
+    info = services.line.service_type_info[case.service_type.code]
+    answers["case_number"] = case.number
+    answers["case_number_spoken"] = casenumbers.spoken(case.number)
+    answers["case_department"] = _capitalised(case.department.name(ctx.lang))
+    answers["sla_text"] = _sla_text(info, ctx.lang, services.catalog)
+    answers["intake_active"] = False
+    return ActionResult("created")
+
+
+@handler("condition:sms_enabled")
+def sms_enabled(services, ctx: Context) -> bool:
+    """True if text messages are configured."""
+    return services.line.sms.usable
+
+
+@handler("send_case_sms")
+def send_case_sms(services, ctx: Context) -> ActionResult:
+    """Text the case number to the call-back number or the caller ID; a failure never breaks the call."""
+    to = ctx.answers.get("contact_phone") or _caller_number(ctx)
+    if not to or not ctx.answers.get("case_number"):
+        return ActionResult("no_number")
+    body = services.catalog.text(ctx.lang, "sms.case_number", case_number=casenumbers.grouped(ctx.answers["case_number"]),
+                                 type_name=ctx.answers.get("type_name", ""))
+    sid = sms.send_sms(services.line.sms, to, body)
+    if sid is None:
+        return ActionResult("failed")
+    ctx.answers["sms_number_spoken"] = phone.spoken_number(to)
+    return ActionResult("sent")
+
+
+@handler("on_call_end")
+def on_call_end(session, call) -> None:
+    """A caller who hung up mid-intake leaves no case; the call is marked for staff to follow up."""
+    if (call.answers or {}).get("intake_active"):
+        call.outcome = "abandoned_intake"
+
+
+# ---- check a case --------------------------------------------------------------------------------
+
+def _case_digits(ctx: Context) -> str | None:
+    """The case number from keys or speech."""
+    if ctx.digits:
+        return casenumbers.normalise(ctx.digits)
+    if ctx.speech:
+        return casenumbers.digits_from_speech(normalise_speech(ctx.speech), ctx.lang)
+    return None
+
+
+@handler("lookup_case")
+def lookup_case(services, ctx: Context) -> ActionResult:
+    """Read a case's status by number: the check digit rejects a typo before any lookup."""
+    number = _case_digits(ctx)
+    if not number or not casenumbers.is_valid(number):
+        return ActionResult("invalid", say=("status.invalid",))
+    case = cases.find_case(services.session, number)
+    if case is None:
+        return ActionResult("unknown", say=("status.not_found",))
+    ctx.answers["status_report"] = status_report(services, case, ctx.lang)
+    return ActionResult("found")
+
+
+def status_report(services, case, lang: str) -> str:
+    """What a caller hears about a case: never a name, address or phone number."""
+    catalog, tz = services.catalog, services.line.schedule.timezone
+    values = {
+        "case_number_spoken": casenumbers.spoken(case.number),
+        "type_name": case.service_type.name(lang),
+        "status_words": catalog.text(lang, f"status.word.{case.status}"),
+        "case_department": case.department.name(lang),
+        "updated_date": spoken_date(case.updated_at.astimezone(tz), lang),
+    }
+    parts = [catalog.text(lang, "status.report", **values)]
+    if case.status == "closed" and case.closed_at:
+        parts.append(catalog.text(lang, "status.closed_on", closed_date=spoken_date(case.closed_at.astimezone(tz), lang)))
+    elif case.expected_at:
+        parts.append(catalog.text(lang, "status.expected", expected_date=spoken_date(case.expected_at.astimezone(tz), lang)))
+    notes = cases.public_notes(case)
+    if notes:
+        parts.append(catalog.text(lang, "status.note", note=notes[0].note))
+    return " ".join(parts)

@@ -58,6 +58,17 @@ def _redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+@main.command("sync-config")
+def sync_config_command() -> None:
+    """Create or update departments and service types from config/ (safe to run again)."""
+    from .cases import sync_config
+
+    app = _app()
+    with app.extensions["ivr"].db.session() as session:
+        counts = sync_config(session, app.extensions["ivr"].settings)
+    click.echo(", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in counts.items()))
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -148,6 +159,61 @@ def call(to: str, from_: str, url: str | None, script: str | None, token: str | 
         click.echo(simulator.format_transcript(result))
         sys.exit(1 if result.application_error else 0)
     simulator.interactive(sim.dial())
+
+
+@main.group()
+def case() -> None:
+    """Look up and update cases (staff)."""
+
+
+@case.command("show")
+@click.argument("number")
+def case_show(number: str) -> None:
+    """Show a case and its audit trail, contact details included (staff only)."""
+    from .casenumbers import grouped, is_valid, normalise
+    from .cases import find_case
+
+    app = _app()
+    if not is_valid(normalise(number)):
+        raise click.ClickException(f"{number} is not a valid case number (check digit fails)")
+    with app.extensions["ivr"].db.session() as session:
+        found = find_case(session, number)
+        if found is None:
+            raise click.ClickException(f"no case {grouped(normalise(number))}")
+        click.echo(f"Case {grouped(found.number)}  {found.service_type.name_en}  [{found.status}]")
+        click.echo(f"  department: {found.department.name_en}   channel: {found.channel}   language: {found.language}")
+        click.echo(f"  location:   {found.location or '(no fixed location)'}")
+        click.echo(f"  description: {found.description or ('(recording) ' + (found.recording_url or ''))}")
+        if found.contact_name or found.contact_phone:
+            click.echo(f"  contact:    {found.contact_name or ''} {found.contact_phone or ''}".rstrip())
+        click.echo(f"  requested:  {found.requested_at:%Y-%m-%d %H:%M} UTC   expected: "
+                   f"{found.expected_at:%Y-%m-%d %H:%M} UTC" if found.expected_at else "")
+        for event in found.events:
+            change = f"{event.from_status or '-'} -> {event.to_status}" if event.kind == "status" else event.kind
+            visibility = "public" if event.public else "internal"
+            click.echo(f"  {event.at:%Y-%m-%d %H:%M}  {event.actor:<12} {change:<24} {visibility:<8} {event.note or ''}")
+
+
+@case.command("update")
+@click.argument("number")
+@click.option("--status", type=click.Choice(["open", "in_progress", "on_hold", "closed"]), default=None)
+@click.option("--note", default=None, help="What changed; residents hear public notes.")
+@click.option("--internal", is_flag=True, help="Keep the note for staff only.")
+@click.option("--by", default=lambda: os.environ.get("USER", "staff"), help="Who is making the change.")
+def case_update(number: str, status: str | None, note: str | None, internal: bool, by: str) -> None:
+    """Change a case's status and/or add a note; every change is recorded."""
+    from .cases import CaseError, find_case, update_status
+
+    app = _app()
+    with app.extensions["ivr"].db.session() as session:
+        found = find_case(session, number)
+        if found is None:
+            raise click.ClickException(f"no case {number} (or its check digit is wrong)")
+        try:
+            update_status(session, found, status, note, public=not internal, actor=by)
+        except CaseError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"case {found.number}: {found.status}" + (f" - {note}" if note else ""))
 
 
 if __name__ == "__main__":  # pragma: no cover

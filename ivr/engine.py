@@ -467,6 +467,8 @@ class Engine:
         """'For Public Works, press 1.' for each directory entry."""
         items = []
         for entry in services.directory(node.directory):
+            if not entry.digits:  # reachable by speech only
+                continue
             values = {**self._values(ctx, services, ctx.lang), "digit": entry.digits,
                       "name": entry.names.get(ctx.lang, entry.code)}
             items.append(Speak(self.catalog.text(ctx.lang, node.item_prompt, **values), ctx.lang))

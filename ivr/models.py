@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -87,3 +87,107 @@ class Closure(Base):
     message_es: Mapped[str | None] = mapped_column(Text)
     started_by: Mapped[str] = mapped_column(String(100), default="staff")
     ended_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Department(Base):
+    """A city department that owns cases (synced from config/departments.toml)."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_en: Mapped[str] = mapped_column(String(120))
+    name_es: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def name(self, lang: str) -> str:
+        """The department's name in a language."""
+        return self.name_es if lang == "es" else self.name_en
+
+
+class ServiceType(Base):
+    """A kind of request callers can make (synced from config/service_types.toml)."""
+
+    __tablename__ = "service_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_en: Mapped[str] = mapped_column(String(120))
+    name_es: Mapped[str] = mapped_column(String(120))
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    keywords_en: Mapped[list] = mapped_column(JSON, default=list)
+    keywords_es: Mapped[list] = mapped_column(JSON, default=list)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    requires_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    sla_hours: Mapped[int | None] = mapped_column(Integer)  # business hours
+    sla_days: Mapped[int | None] = mapped_column(Integer)   # business days
+    menu_key: Mapped[str | None] = mapped_column(String(2))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    department: Mapped[Department] = relationship()
+
+    def name(self, lang: str) -> str:
+        """The type's name in a language."""
+        return self.name_es if lang == "es" else self.name_en
+
+
+class CaseSerial(Base):
+    """One row per allocated case serial: the database, not a process, hands out numbers."""
+
+    __tablename__ = "case_serials"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    allocated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Case(Base):
+    """A service request with a Case ID that departments are accountable for."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True, index=True)
+    service_type_id: Mapped[int] = mapped_column(ForeignKey("service_types.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    location: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column()
+    longitude: Mapped[float | None] = mapped_column()
+    contact_name: Mapped[str | None] = mapped_column(String(120))   # never public
+    contact_phone: Mapped[str | None] = mapped_column(String(32))   # never public
+    contact_email: Mapped[str | None] = mapped_column(String(200))  # never public
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    channel: Mapped[str] = mapped_column(String(16), default="phone")  # phone | web | open311
+    call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    intake_key: Mapped[str | None] = mapped_column(String(100), unique=True)  # one case per intake
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    service_type: Mapped[ServiceType] = relationship()
+    department: Mapped[Department] = relationship()
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id",
+                                                   cascade="all, delete-orphan")
+
+
+class CaseEvent(Base):
+    """One change to a case: the audit trail (who, when, status from -> to, note, public or internal)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="status")  # created | status | note
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    case: Mapped[Case] = relationship(back_populates="events")

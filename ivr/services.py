@@ -11,6 +11,7 @@ from . import closures
 from .engine import ActionResult, Context, Destination, DirectoryEntry, QueueTarget
 from .prompts import Catalog
 from .schedule import Schedule
+from .sms import SmsSettings
 from .speaking import hours_phrase
 
 
@@ -24,25 +25,42 @@ class LineConfig:
     routing: dict
     numbers: dict
     hours_text: dict[str, str]
-    actions: dict = field(default_factory=dict)
+    service_types: tuple[DirectoryEntry, ...] = ()
+    service_type_info: dict = field(default_factory=dict)
+    sms: SmsSettings = SmsSettings(enabled=False, from_number="", account_sid=None, auth_token=None)
 
     @classmethod
-    def from_settings(cls, settings: dict, catalog: Catalog) -> LineConfig:
-        """Build from the merged settings tables."""
+    def from_settings(cls, settings: dict, catalog: Catalog, secrets: dict | None = None) -> LineConfig:
+        """Build from the merged settings tables (and the Twilio secrets, for text messages)."""
+        secrets = secrets or {}
         schedule = Schedule.from_config(settings.get("hours", {}))
         entries, phones = [], {}
         for dept in settings.get("departments", {}).get("department", []):
-            entries.append(DirectoryEntry(
-                digits=str(dept["key"]), code=dept["code"],
-                names={"en": dept["name_en"], "es": dept["name_es"]},
-                words={"en": tuple(_words(dept["name_en"])), "es": tuple(_words(dept["name_es"]))},
-            ))
             phones[dept["code"]] = dept.get("phone", "")
+            if dept.get("key"):
+                entries.append(DirectoryEntry(
+                    digits=str(dept["key"]), code=dept["code"],
+                    names={"en": dept["name_en"], "es": dept["name_es"]},
+                    words={"en": tuple(_words(dept["name_en"])), "es": tuple(_words(dept["name_es"]))},
+                ))
+        types, info = [], {}
+        for raw in settings.get("service_types", {}).get("service_type", []):
+            if raw.get("department") not in phones:
+                raise ValueError(f"service_types.toml: {raw.get('code')}: unknown department {raw.get('department')!r}")
+            info[raw["code"]] = raw
+            types.append(DirectoryEntry(
+                digits=str(raw.get("key") or ""), code=raw["code"],
+                names={"en": raw["name_en"], "es": raw["name_es"]},
+                words={"en": tuple(raw.get("keywords_en", [])), "es": tuple(raw.get("keywords_es", []))},
+            ))
         summary = schedule.weekly_summary()
         return cls(
             schedule=schedule, departments=tuple(entries), department_phones=phones,
             routing=settings.get("routing", {}), numbers=settings.get("numbers", {}),
             hours_text={lang: hours_phrase(summary, lang) for lang in catalog.voices},
+            service_types=tuple(types), service_type_info=info,
+            sms=SmsSettings.from_settings(settings.get("sms", {}), secrets.get("TWILIO_ACCOUNT_SID"),
+                                          secrets.get("TWILIO_AUTH_TOKEN")),
         )
 
 

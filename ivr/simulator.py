@@ -236,7 +236,7 @@ class Call:
         return self._pending.tag if self.waiting_for_input else None
 
     def heard(self) -> list[str]:
-        """Return the texts of every <Say> the caller heard, in order."""
+        """Return the texts of every <Say> the caller heard (and Twilio's error message), in order."""
         return [line.text for line in self.transcript if line.kind == "say"]
 
     # --- the caller's controls ----------------------------------------------------------------
@@ -244,6 +244,8 @@ class Call:
     def press(self, digits: str) -> "Call":
         """Press keys at a <Gather>; digits after finishOnKey or beyond numDigits are not sent."""
         gather = self._expect("Gather")
+        if not DIGITS.match(digits):
+            raise ValueError(f"a phone can only press 0-9, * and #, not {digits!r}")
         self._add("you", f"press {digits}")
         if "dtmf" not in self.last_gather["input"].split():
             return self._no_input()  # Twilio ignores keys a speech-only Gather isn't listening for
@@ -345,10 +347,17 @@ class Call:
         self._add("hangup", "")
         self._end()
 
+    def _verb_reject(self, el: ET.Element) -> None:
+        """Refuse the call."""
+        self._add("hangup", f"rejected ({el.get('reason', 'rejected')})")
+        self._end()
+
     def _verb_dial(self, el: ET.Element) -> None:
         """Dial out; the outcome is simulated from next_dial_result."""
         self._add("dial", describe_dial(el))
         result, self.next_dial_result = self.next_dial_result, self.sim.dial_result
+        if result not in DIAL_RESULTS:
+            raise ValueError(f"dial result {result!r} is not one of {sorted(DIAL_RESULTS)}")
         self._add("event", f"dial result: {result}")
         if el.get("action"):
             duration = ANSWERED_DIAL_SECONDS if result == "completed" else "0"
@@ -496,7 +505,7 @@ VERBS = {
     "Record": Call._verb_record,
     "Redirect": Call._verb_redirect,
     "Hangup": Call._verb_hangup,
-    "Reject": Call._verb_hangup,
+    "Reject": Call._verb_reject,
     "Dial": Call._verb_dial,
     "Enqueue": Call._verb_enqueue,
 }
@@ -520,12 +529,22 @@ def parse_twiml(answer: Response) -> tuple[list[ET.Element] | None, str]:
 
 def spoken_text(el: ET.Element) -> str:
     """Return what a <Say> speaks: its text and SSML children's text, whitespace normalised."""
-    parts = [el.text or ""]
+    text = ""
+    for piece in filter(None, _text_pieces(el)):
+        # Speech engines treat a markup boundary as a word boundary ("is<say-as>4821" is "is 4821"),
+        # except before punctuation.
+        if text and not text[-1].isspace() and not piece[0].isspace() and piece[0] not in ".,;:!?":
+            text += " "
+        text += piece
+    return " ".join(text.split())
+
+
+def _text_pieces(el: ET.Element) -> list[str]:
+    """Return the text nodes of an element in document order, split at every markup boundary."""
+    pieces = [el.text or ""]
     for child in el:
-        # A break/paragraph/sentence separates words even when the markup has no spaces.
-        gap = " " if child.tag in {"break", "p", "s"} else ""
-        parts += [gap, spoken_text(child), gap, child.tail or ""]
-    return " ".join("".join(parts).split())
+        pieces += _text_pieces(child) + [child.tail or ""]
+    return pieces
 
 
 def describe_dial(el: ET.Element) -> str:
@@ -610,7 +629,7 @@ FORMATS = {
     "dial": "-> DIAL {}",
     "enqueue": "-> ENQUEUE {}",
     "record": "-> RECORD (beep, {})",
-    "hangup": "-> HANGUP",
+    "hangup": "-> HANGUP {}",
     "event": "-- {} --",
     "http": "!! HTTP {}",
     "unknown": "?? {}",
@@ -623,8 +642,8 @@ def format_line(line: Line) -> str:
         return f"CALLER HEARS ({line.lang}): {line.text}" if line.lang else f"CALLER HEARS: {line.text}"
     if line.kind == "you":
         action, _, rest = line.text.partition(" ")
-        return CALLER_ACTIONS.get(action, "CALLER: {}").format(rest)
-    return FORMATS.get(line.kind, line.kind + ": {}").format(line.text)
+        return CALLER_ACTIONS[action].format(rest) if action in CALLER_ACTIONS else f"CALLER: {line.text}"
+    return FORMATS.get(line.kind, line.kind + ": {}").format(line.text).rstrip()
 
 
 def format_transcript(call: Call) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ivr import create_app
+from ivr.cases import sync_config
 from ivr.db import normalise_url, upgrade
 from ivr.models import Base
 from ivr.simulator import Simulator, WsgiTransport
@@ -87,6 +88,9 @@ def make_app(database_url, clock):
         app = create_app({"TESTING": True, "DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                           "CLOCK": clock, "SETTINGS": settings or {}, **config})
         apps.append(app)
+        state = app.extensions["ivr"]
+        with state.db.session() as session:
+            sync_config(session, state.settings)
         return app
 
     yield build

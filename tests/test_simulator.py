@@ -1,16 +1,19 @@
 """The call simulator against a small stand-in IVR built here (the real app is not needed)."""
 
+import ast
 import re
-import subprocess
-import sys
 import threading
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from flask import Flask, Response, abort, request
 from twilio.request_validator import RequestValidator
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import Redirect, Reject, Say, Sms, VoiceResponse
 from werkzeug.serving import make_server
 
+from ivr import simulator as simulator_module
+from ivr import twiml_check
 from ivr.simulator import (
     APPLICATION_ERROR,
     HttpTransport,
@@ -49,6 +52,15 @@ MENU = "Press 1 for hours, 2 for a pothole, 3 para espanol, 0 for an operator."
 def twiml(response: VoiceResponse) -> Response:
     """Serve a twilio-built document as Twilio expects it."""
     return Response(str(response), mimetype="text/xml")
+
+
+def saying(text: str, hangup: bool = False) -> Response:
+    """A document that says one thing (and optionally hangs up)."""
+    r = VoiceResponse()
+    r.say(text)
+    if hangup:
+        r.hangup()
+    return twiml(r)
 
 
 def main_menu() -> VoiceResponse:
@@ -102,20 +114,21 @@ def make_app() -> Flask:
     routes = {
         "/voice": lambda: twiml(main_menu()),
         "/voice/menu": lambda: twiml(menu_choice(request.values.get("Digits", ""))),
-        "/voice/hours": lambda: twiml(VoiceResponse().say("City Hall is open 8 to 5.")),
-        "/voice/pothole": lambda: twiml(VoiceResponse().say(f"You said {request.values['SpeechResult']}.")),
+        "/voice/hours": lambda: saying("City Hall is open 8 to 5."),
+        "/voice/pothole": lambda: saying(f"You said {request.values['SpeechResult']}."),
         "/voice/dial-done": dial_done,
-        "/voice/recorded": lambda: twiml(VoiceResponse().say("Thank you. Goodbye.").hangup()),
-        "/voice/queue-done": lambda: twiml(VoiceResponse().say("All representatives are busy.").hangup()),
+        "/voice/recorded": lambda: saying("Thank you. Goodbye.", hangup=True),
+        "/voice/queue-done": lambda: saying("All representatives are busy.", hangup=True),
         "/voice/status": lambda: ("", 204),
         "/case": case_number,
-        "/case/lookup": lambda: twiml(VoiceResponse().say(f"Case {request.values.get('Digits', 'none')}.")),
+        "/case/lookup": lambda: saying(f"Case {request.values.get('Digits', 'none')}."),
         "/empty": empty_result,
-        "/loop": lambda: twiml(VoiceResponse().redirect("/loop")),
+        "/loop": lambda: twiml(VoiceResponse().append(Redirect("/loop"))),
         "/plain": lambda: Response("hello", mimetype="text/plain"),
         "/boom": lambda: ("oops", 500),
         "/ssml": ssml,
-        "/sms": lambda: twiml(VoiceResponse().sms("hi").say("After the text.")),
+        "/sms": lambda: twiml(VoiceResponse().append(Sms("hi")).append(Say("After the text."))),
+        "/reject": lambda: twiml(VoiceResponse().append(Reject(reason="busy"))),
         "/bad-twiml": lambda: Response("<Response><Sya>hi</Sya></Response>", mimetype="text/xml"),
     }
     for path, view in routes.items():
@@ -315,7 +328,8 @@ def test_dial_with_action_posts_dial_call_status_and_follows_the_answer(app, sim
     form = received(app, "/voice/recorded")[0]["form"]
     assert form["RecordingDuration"] == "7"
     assert re.fullmatch(r"RE[0-9a-f]{32}", form["RecordingSid"])
-    assert form["RecordingUrl"] == f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{form['RecordingSid']}"
+    recordings = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/"
+    assert form["RecordingUrl"] == recordings + form["RecordingSid"]
     assert call.heard()[-1] == "Thank you. Goodbye." and call.ended
 
 
@@ -420,17 +434,39 @@ def test_say_text_includes_ssml_children(app):
     assert call.transcript[0] == Line("say", "Your case number is 4821 Goodbye.", "en-US")
 
 
-def test_spoken_text_joins_inline_markup_without_extra_spaces():
-    gather = Gather()
-    say = gather.say("Case")
-    say.say_as("12", interpret_as="digits")
-    say.append(".")
-    assert spoken_text(__import__("xml.etree.ElementTree").etree.ElementTree.fromstring(str(say))) == "Case12."
+def test_spoken_text_keeps_punctuation_tight_and_breaks_apart():
+    say = ET.fromstring('<Say>Call <say-as interpret-as="telephone">311</say-as>, or<break/>press 0.</Say>')
+    assert spoken_text(say) == "Call 311, or press 0."
 
 
 def test_unsupported_verbs_are_noted_and_skipped(app):
     call = simulator(app, voice_path="/sms").dial()
     assert call.transcript[:2] == [Line("unknown", "unsupported verb <Sms>"), Line("say", "After the text.")]
+
+
+def test_reject_ends_the_call(app):
+    call = simulator(app, voice_path="/reject").dial()
+    assert call.transcript == [Line("hangup", "rejected (busy)")] and call.ended
+    assert format_transcript(call) == "-> HANGUP rejected (busy)\n-- call ended --"
+
+
+def test_bad_caller_input_is_refused(app, sim):
+    call = sim.dial()
+    with pytest.raises(ValueError, match="only press"):
+        call.press("1a")
+    call.next_dial_result = "answered"
+    with pytest.raises(ValueError, match="dial result 'answered'"):
+        call.press("0")
+
+
+def test_transports_post_a_path_with_its_query(app, live_url):
+    params = RINGING | {"Digits": "1"}
+    signature = RequestValidator(TOKEN).compute_signature(f"{live_url}/voice/menu?lang=en", params)
+    answer = HttpTransport(live_url).post("/voice/menu?lang=en", params, {"X-Twilio-Signature": signature})
+    assert answer.status == 200 and answer.content_type.startswith("text/xml") and "Redirect" in answer.body
+    answer = WsgiTransport(app.test_client()).post("/voice/menu?lang=en", params, {})
+    assert answer.status == 403  # signed for the live URL, received at http://localhost
+    assert [hit["args"] for hit in received(app)] == [{"lang": "en"}, {"lang": "en"}]
 
 
 def test_twiml_problems_are_collected_per_document(app, sim):
@@ -441,15 +477,19 @@ def test_twiml_problems_are_collected_per_document(app, sim):
 
 
 def test_random_sids_look_like_twilio_sids(app):
-    sim = Simulator(WsgiTransport(app.test_client()), TOKEN, PUBLIC)
-    form = received(app) if sim.dial() else None
-    assert re.fullmatch(r"CA[0-9a-f]{32}", form[0]["form"]["CallSid"])
-    assert re.fullmatch(r"AC[0-9a-f]{32}", form[0]["form"]["AccountSid"])
+    Simulator(WsgiTransport(app.test_client()), TOKEN, PUBLIC).dial()
+    form = received(app)[0]["form"]
+    assert re.fullmatch(r"CA[0-9a-f]{32}", form["CallSid"])
+    assert re.fullmatch(r"AC[0-9a-f]{32}", form["AccountSid"])
 
 
-def test_the_simulator_does_not_import_flask():
-    code = "import sys, ivr.simulator; sys.exit('flask' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+@pytest.mark.parametrize("module", [simulator_module, twiml_check])
+def test_simulator_modules_do_not_import_flask(module):
+    # Checked in the source: importing the ivr package itself loads the Flask app factory.
+    tree = ast.parse(Path(module.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {name for name in imported if name.split(".")[0] in {"flask", "werkzeug"}}
 
 
 # --- scripts, transcripts, terminal ----------------------------------------------------------
@@ -512,11 +552,11 @@ def test_interactive_reads_keys_and_prints_as_it_goes(app, sim):
     ]
 
 
-def test_interactive_silence_hangup_and_bad_input(app, sim):
-    typed = iter(["x", "", "q"])
+def test_interactive_bad_input_then_hangup(app, sim):
+    typed = iter(["x", "5", "q"])
     printed: list[str] = []
-    call = interactive(sim.dial().press("5"), input_fn=lambda prompt: next(typed), print_fn=printed.append)
+    call = interactive(sim.dial(), input_fn=lambda prompt: next(typed), print_fn=printed.append)
     assert any(line.startswith("don't know how to do 'x'") for line in printed)
-    assert "CALLER IS SILENT" in printed
+    assert printed[-3:] == [f"CALLER HEARS (en-US): {MENU}", "CALLER HANGS UP", "-- call ended --"]
     assert call.ended
     assert [hit["path"] for hit in received(app)][-1] == "/voice/status"

@@ -1,0 +1,304 @@
+"""Tests for ivr.sms: the real twilio Client talking to a local HTTP stand-in for api.twilio.com."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import json
+import logging
+import re
+import socket
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+
+import ivr.sms
+from ivr.sms import SmsSettings, send_sms
+
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "sms-test-token-fedcba9876543210"
+FROM = "+18605550100"
+TO = "+18605551234"
+MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json$")
+INVALID_TO = {
+    "code": 21211,
+    "message": "The 'To' number is not a valid phone number.",
+    "more_info": "https://www.twilio.com/docs/errors/21211",
+    "status": 400,
+}
+
+
+class StandIn:
+    """What the fake Twilio saw, and how it should answer the next request."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.status = 201  # 201 = accept the message; anything else = answer with error_body
+        self.error_body: dict = INVALID_TO
+        self.delay = 0.0  # seconds to stall before answering
+        self.release = threading.Event()  # set at teardown so a stalled handler ends at once
+        self.url = ""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_POST(self):  # noqa: N802 - the name http.server dispatches to
+        stand_in = self.server.stand_in
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode()
+        form = {key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+        stand_in.requests.append(
+            {
+                "method": self.command,
+                "path": self.path,
+                "form": form,
+                "authorization": self.headers.get("Authorization"),
+            }
+        )
+        if stand_in.delay:
+            stand_in.release.wait(stand_in.delay)
+        match = MESSAGES_PATH.match(self.path)
+        if not match:
+            self._answer(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
+        elif stand_in.status != 201:
+            self._answer(stand_in.status, stand_in.error_body)
+        else:
+            self._answer(201, _message_resource(match.group(1), form))
+
+    def _answer(self, status: int, payload: dict):
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass  # the client gave up waiting (timeout test)
+
+    def log_message(self, format, *args):  # noqa: A002 - keep the test output quiet
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    stand_in: StandIn
+
+    def handle_error(self, request, client_address):
+        pass  # a client hanging up mid-answer is expected in the timeout test
+
+
+def _message_resource(account_sid: str, form: dict) -> dict:
+    """A Message resource as Twilio returns it on create."""
+    sid = "SM" + uuid.uuid4().hex
+    now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+    return {
+        "account_sid": account_sid,
+        "api_version": "2010-04-01",
+        "body": form.get("Body", ""),
+        "date_created": now,
+        "date_sent": None,
+        "date_updated": now,
+        "direction": "outbound-api",
+        "error_code": None,
+        "error_message": None,
+        "from": form.get("From"),
+        "messaging_service_sid": None,
+        "num_media": "0",
+        "num_segments": "1",
+        "price": None,
+        "price_unit": "USD",
+        "sid": sid,
+        "status": "queued",
+        "subresource_uris": {"media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"},
+        "to": form.get("To"),
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+    }
+
+
+@pytest.fixture
+def twilio_stand_in(monkeypatch):
+    """A fake api.twilio.com on 127.0.0.1, served from a thread for one test."""
+    # Never route the loopback stand-in through a proxy someone has configured.
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    stand_in = StandIn()
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.stand_in = stand_in
+    host, port = server.server_address[:2]
+    stand_in.url = f"http://{host}:{port}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield stand_in
+    finally:
+        stand_in.release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=2)
+
+
+def settings_for(url: str, **changes) -> SmsSettings:
+    values = {
+        "enabled": True,
+        "from_number": FROM,
+        "account_sid": ACCOUNT_SID,
+        "auth_token": AUTH_TOKEN,
+        "api_base": url,
+        "timeout": 2.0,
+    }
+    values.update(changes)
+    return SmsSettings(**values)
+
+
+def test_sends_message_with_to_from_body_and_basic_auth(twilio_stand_in):
+    sid = send_sms(settings_for(twilio_stand_in.url), TO, "Your Hartford 311 case number is 2612-0042.")
+
+    assert sid is not None and re.fullmatch(r"SM[0-9a-f]{32}", sid)
+    [request] = twilio_stand_in.requests
+    assert request["method"] == "POST"
+    assert request["path"] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert request["form"] == {"To": TO, "From": FROM, "Body": "Your Hartford 311 case number is 2612-0042."}
+    scheme, _, credentials = request["authorization"].partition(" ")
+    assert scheme == "Basic"
+    assert base64.b64decode(credentials).decode() == f"{ACCOUNT_SID}:{AUTH_TOKEN}"
+
+
+def test_api_base_with_trailing_slash_from_settings_table(twilio_stand_in):
+    table = {"enabled": True, "from_number": FROM, "api_base": twilio_stand_in.url + "/", "timeout": 2}
+    settings = SmsSettings.from_settings(table, ACCOUNT_SID, AUTH_TOKEN)
+
+    assert send_sms(settings, TO, "Case 2612-0042") is not None
+    assert twilio_stand_in.requests[0]["path"] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+
+
+def test_twilio_edge_in_environment_does_not_rewrite_api_base(twilio_stand_in, monkeypatch):
+    # The SDK would otherwise turn the host into an edge/region name; the override must win.
+    monkeypatch.setenv("TWILIO_EDGE", "ashburn")
+    monkeypatch.setenv("TWILIO_REGION", "us1")
+
+    assert send_sms(settings_for(twilio_stand_in.url), TO, "Case 2612-0042") is not None
+    assert len(twilio_stand_in.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"enabled": False},
+        {"from_number": ""},
+        {"account_sid": None},
+        {"auth_token": None},
+        {"account_sid": ""},
+    ],
+    ids=["disabled", "no-from-number", "no-account-sid", "no-auth-token", "empty-account-sid"],
+)
+def test_not_usable_sends_nothing(twilio_stand_in, changes):
+    settings = settings_for(twilio_stand_in.url, **changes)
+
+    assert not settings.usable
+    assert send_sms(settings, TO, "Case 2612-0042") is None
+    assert twilio_stand_in.requests == []
+
+
+def test_missing_recipient_sends_nothing(twilio_stand_in, caplog):
+    with caplog.at_level(logging.WARNING, logger="ivr.sms"):
+        assert send_sms(settings_for(twilio_stand_in.url), "", "Case 2612-0042") is None
+    assert twilio_stand_in.requests == []
+    assert "recipient" in caplog.text
+
+
+def test_twilio_error_is_logged_with_its_code(twilio_stand_in, caplog):
+    twilio_stand_in.status = 400
+
+    with caplog.at_level(logging.WARNING, logger="ivr.sms"):
+        assert send_sms(settings_for(twilio_stand_in.url), "+1860555", "Case 2612-0042") is None
+
+    assert len(twilio_stand_in.requests) == 1
+    warnings = [record for record in caplog.records if record.name == "ivr.sms" and record.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    message = warnings[0].getMessage()
+    assert "21211" in message
+    assert "not a valid phone number" in message
+    assert AUTH_TOKEN not in caplog.text
+
+
+def test_twilio_server_error_returns_none(twilio_stand_in, caplog):
+    twilio_stand_in.status = 503
+    twilio_stand_in.error_body = {"code": 20503, "message": "Service Unavailable", "status": 503}
+
+    with caplog.at_level(logging.WARNING, logger="ivr.sms"):
+        assert send_sms(settings_for(twilio_stand_in.url), TO, "Case 2612-0042") is None
+    assert "20503" in caplog.text
+
+
+def test_unreachable_host_returns_none(caplog):
+    # Bind then release a port, so nothing is listening there.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    with caplog.at_level(logging.WARNING, logger="ivr.sms"):
+        assert send_sms(settings_for(f"http://127.0.0.1:{port}"), TO, "Case 2612-0042") is None
+    assert "ConnectionError" in caplog.text
+
+
+def test_slow_twilio_times_out_and_returns_none(twilio_stand_in, caplog):
+    twilio_stand_in.delay = 3.0
+
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="ivr.sms"):
+        assert send_sms(settings_for(twilio_stand_in.url, timeout=0.2), TO, "Case 2612-0042") is None
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 1.5
+    assert len(twilio_stand_in.requests) == 1
+    assert "Timeout" in caplog.text
+
+
+def test_from_settings_reads_table_and_secrets():
+    settings = SmsSettings.from_settings(
+        {"enabled": True, "from_number": FROM, "api_base": "", "timeout": 3}, ACCOUNT_SID, AUTH_TOKEN
+    )
+
+    assert settings == SmsSettings(True, FROM, ACCOUNT_SID, AUTH_TOKEN, "", 3.0)
+    assert settings.usable
+    assert AUTH_TOKEN not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("table", "enabled", "timeout"),
+    [
+        ({}, False, 5.0),
+        ({"enabled": "true", "timeout": "2.5"}, True, 2.5),  # strings, as from IVR_SMS__* environment variables
+        ({"enabled": "false", "timeout": "soon"}, False, 5.0),
+        ({"enabled": True, "timeout": 0}, True, 5.0),
+        ({"enabled": True, "timeout": -1}, True, 5.0),
+    ],
+)
+def test_from_settings_coerces_and_defaults(table, enabled, timeout):
+    settings = SmsSettings.from_settings(table, None, None)
+
+    assert settings.enabled is enabled
+    assert settings.timeout == timeout
+    assert settings.from_number == ""
+    assert settings.api_base == ""
+    assert not settings.usable
+
+
+def test_module_imports_neither_flask_nor_sqlalchemy():
+    tree = ast.parse(Path(ivr.sms.__file__).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+
+    assert "twilio" in imported
+    assert not imported & {"flask", "sqlalchemy"}
