@@ -221,7 +221,8 @@ def send_case_sms(services, ctx: Context) -> ActionResult:
     to = ctx.answers.get("contact_phone") or _caller_number(ctx)
     if not to or not ctx.answers.get("case_number"):
         return ActionResult("no_number")
-    body = services.catalog.text(ctx.lang, "sms.case_number", case_number=casenumbers.grouped(ctx.answers["case_number"]),
+    number = casenumbers.grouped(ctx.answers["case_number"])
+    body = services.catalog.text(ctx.lang, "sms.case_number", case_number=number,
                                  type_name=ctx.answers.get("type_name", ""))
     sid = sms.send_sms(services.line.sms, to, body)
     if sid is None:
@@ -273,9 +274,11 @@ def status_report(services, case, lang: str) -> str:
     }
     parts = [catalog.text(lang, "status.report", **values)]
     if case.status == "closed" and case.closed_at:
-        parts.append(catalog.text(lang, "status.closed_on", closed_date=spoken_date(case.closed_at.astimezone(tz), lang)))
+        closed = spoken_date(case.closed_at.astimezone(tz), lang)
+        parts.append(catalog.text(lang, "status.closed_on", closed_date=closed))
     elif case.expected_at:
-        parts.append(catalog.text(lang, "status.expected", expected_date=spoken_date(case.expected_at.astimezone(tz), lang)))
+        expected = spoken_date(case.expected_at.astimezone(tz), lang)
+        parts.append(catalog.text(lang, "status.expected", expected_date=expected))
     notes = cases.public_notes(case)
     if notes:
         parts.append(catalog.text(lang, "status.note", note=notes[0].note))

@@ -191,7 +191,8 @@ def case_show(number: str) -> None:
         for event in found.events:
             change = f"{event.from_status or '-'} -> {event.to_status}" if event.kind == "status" else event.kind
             visibility = "public" if event.public else "internal"
-            click.echo(f"  {event.at:%Y-%m-%d %H:%M}  {event.actor:<12} {change:<24} {visibility:<8} {event.note or ''}")
+            click.echo(f"  {event.at:%Y-%m-%d %H:%M}  {event.actor:<12} {change:<24} {visibility:<8} "
+                       f"{event.note or ''}")
 
 
 @case.command("update")
