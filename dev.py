@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Set up and run Hartford 311 on a fresh machine with only Python 3.11+.
+
+    python3 dev.py serve   # virtualenv, install, migrate, load config, serve http://127.0.0.1:5000 (SQLite)
+    python3 dev.py test    # virtualenv, install, ruff, the whole test suite (pass pytest options after it)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("IVR_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+DEMO_TOKEN = "demo-auth-token-for-local-use-only"
+STAMP = VENV / ".ivr-installed"
+
+
+def run(*args: str, env: dict | None = None) -> None:
+    """Run a command, stopping on failure."""
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, env=env)
+
+
+def ensure_venv() -> None:
+    """Create the virtualenv and install the project with its test tools (again only when pyproject changes)."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
+    if not (BIN / "python").exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = (ROOT / "pyproject.toml").read_text()
+    if not STAMP.exists() or STAMP.read_text() != wanted:
+        run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[test]")
+        STAMP.write_text(wanted)
+
+
+def serve(extra: list[str]) -> None:
+    """Migrate the database, load departments and service types, and start the development server."""
+    env = dict(os.environ)
+    if not env.get("TWILIO_AUTH_TOKEN"):
+        env["TWILIO_AUTH_TOKEN"] = DEMO_TOKEN
+        print(f"TWILIO_AUTH_TOKEN not set: using the demo token {DEMO_TOKEN!r} (simulated calls only).")
+    run(BIN / "ivr", "db", "upgrade", env=env)
+    run(BIN / "ivr", "sync-config", env=env)
+    print("\nHartford 311 is answering at http://127.0.0.1:5000/voice")
+    print(f"Place a simulated call from another terminal:\n  TWILIO_AUTH_TOKEN={env['TWILIO_AUTH_TOKEN']} "
+          f"{BIN / 'ivr'} call --url http://127.0.0.1:5000\n", flush=True)
+    os.execve(str(BIN / "ivr"), [str(BIN / "ivr"), "serve", *extra], env)
+
+
+def test(extra: list[str]) -> None:
+    """Lint, then run every test."""
+    run(BIN / "ruff", "check", "ivr", "tests", "bench", "dev.py")
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)  # tests make their own databases; never point them at a real one
+    run(BIN / "python", "-m", "pytest", *extra, env=env)
+
+
+def main() -> None:
+    """Dispatch `serve` or `test`."""
+    commands = {"serve": serve, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(__doc__)
+    ensure_venv()
+    try:
+        commands[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode)
+
+
+if __name__ == "__main__":
+    main()
