@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask, jsonify, request
 
 from . import actions
-from .config import PROJECT_ROOT, ConfigError, load_settings, secrets_from_env
+from .config import PROJECT_ROOT, ConfigError, load_settings, merge_tables, secrets_from_env
 from .db import Database
 from .engine import Engine, EngineSettings
 from .flows import Flow, load_flow, validate
@@ -54,20 +54,13 @@ def load_line(settings: dict, flows_dir: Path, prompts_dir: Path,
     return catalog, flow, engine, line
 
 
-def _merge_overrides(settings: dict, overrides: dict) -> dict:
-    """Apply test/deployment overrides table by table."""
-    from .config import _merge
-
-    return _merge(settings, overrides)
-
-
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: config, database, flows and prompts (validated), blueprints."""
     test_config = test_config or {}
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     settings = load_settings(test_config.get("CONFIG_DIR"))
     if test_config.get("SETTINGS"):
-        settings = _merge_overrides(settings, test_config["SETTINGS"])
+        settings = merge_tables(settings, test_config["SETTINGS"])
     secrets = secrets_from_env()
     app.config.update(
         SECRET_KEY=secrets["SECRET_KEY"] or os.urandom(24).hex(),

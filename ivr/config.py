@@ -29,12 +29,12 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the file and key."""
 
 
-def _merge(base: dict, override: dict) -> dict:
+def merge_tables(base: dict, override: dict) -> dict:
     """Merge override into a copy of base, table by table."""
     merged = copy.deepcopy(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_tables(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
@@ -69,7 +69,10 @@ def _apply_env(settings: dict, environ: dict[str, str]) -> dict:
     for var, (section, key) in NAMED_ENV_VARS.items():
         if environ.get(var):
             table = settings.setdefault(section, {})
-            table[key] = _coerce(environ[var], table.get(key))
+            try:
+                table[key] = _coerce(environ[var], table.get(key))
+            except ValueError as exc:
+                raise ConfigError(f"environment {var}={environ[var]!r}: {exc}") from exc
     for var, raw in environ.items():
         if not var.startswith("IVR_") or "__" not in var:
             continue
@@ -89,9 +92,9 @@ def load_settings(config_dir: Path | None = None, environ: dict[str, str] | None
     settings: dict = {}
     for path in sorted(config_dir.glob("*.toml")):
         # Each file is one table: config/hours.toml becomes settings["hours"].
-        settings = _merge(settings, {path.stem: _read_toml(path)})
+        settings = merge_tables(settings, {path.stem: _read_toml(path)})
     if environ.get("IVR_CONFIG"):
-        settings = _merge(settings, _read_toml(Path(environ["IVR_CONFIG"])))
+        settings = merge_tables(settings, _read_toml(Path(environ["IVR_CONFIG"])))
     return _apply_env(settings, environ)
 
 
