@@ -454,11 +454,14 @@ class Engine:
                                                node.max_length or 60))
             return
         hints = []
-        for _, _, words in self._menu_choices(node, services) if node.kind == "menu" else []:
+        choices = self._menu_choices(node, services) if node.kind == "menu" else []
+        for _, _, words in choices:
             hints.extend(words.get(ctx.lang, ()))
+        # A menu answers as soon as a whole choice is pressed, not after the timeout runs out.
+        num_digits = node.num_digits or max((len(digits) for digits, _, _ in choices if digits), default=None)
         outcome.steps.append(Listen(
             node=node.name, lang=ctx.lang, attempt=attempt, prompts=tuple(prompts), input=node.input,
-            timeout=node.timeout or self.settings.timeout, num_digits=node.num_digits,
+            timeout=node.timeout or self.settings.timeout, num_digits=num_digits,
             finish_on_key=node.finish_on_key, speech_timeout=node.speech_timeout or "auto",
             hints=tuple(dict.fromkeys(hints)),
         ))

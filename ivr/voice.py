@@ -87,7 +87,7 @@ def _input_text(turn: Turn) -> str | None:
 def _play_turn(make_turn) -> Response:
     """Run one turn inside a transaction; any failure answers the fallback TwiML instead."""
     state = _state()
-    lang = request.args.get("lang", "en")
+    lang = request.args.get("lang")  # none on arrival: the fallback then speaks both languages
     try:
         with state.db.session() as session:
             call = _load_call(session, request.form)

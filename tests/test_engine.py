@@ -1,0 +1,500 @@
+"""The call engine (ivr/engine.py) on a small flow, with a fake Services: no Flask, Twilio or database."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ivr.config import PROJECT_ROOT
+from ivr.engine import (
+    MAX_NODES_PER_TURN,
+    ActionResult,
+    Destination,
+    DirectoryEntry,
+    Engine,
+    EngineSettings,
+    Enqueue,
+    FlowRuntimeError,
+    Hangup,
+    Listen,
+    QueueTarget,
+    RecordMessage,
+    Speak,
+    Transfer,
+    Turn,
+    normalise_speech,
+    spoken_menu_key,
+)
+from ivr.flows import load_flow, validate
+from ivr.prompts import load_catalog
+
+EN = """
+voice: en-voice
+language: en-US
+prompts:
+  menu: Press 1 for hours, 2 for Spanish, 3 for a code, 4 for a department, 0 for a person.
+  hours: We are open {hours}.
+  common.retry: Sorry.
+  common.emergency: Call 9-1-1.
+  bad_code: That code is wrong.
+  code_ok: Code {code} accepted.
+  ask_code: Enter your code.
+  operator: Please hold.
+  goodbye: Goodbye.
+  closed: We are closed.
+  dept_intro: Departments.
+  dept_item: For {name}, press {digit}.
+  connecting: Connecting you to {department}.
+  no_answer: Nobody answered.
+  record_ask: Leave a message.
+  bilingual: Press 2 for Spanish.
+  loop: Again and again.
+"""
+ES = """
+voice: es-voice
+language: es-US
+prompts:
+  menu: Oprima 1 para el horario, 2 para español, 3 para un código, 4 para un departamento, 0 para una persona.
+  hours: Abrimos {hours}.
+  common.retry: Perdón.
+  common.emergency: Llame al 9-1-1.
+  bad_code: Ese código no es válido.
+  code_ok: Código {code} aceptado.
+  ask_code: Marque su código.
+  operator: Por favor, espere.
+  goodbye: Adiós.
+  closed: Estamos cerrados.
+  dept_intro: Departamentos.
+  dept_item: Para {name}, oprima {digit}.
+  connecting: Le comunicamos con {department}.
+  no_answer: Nadie contestó.
+  record_ask: Deje un mensaje.
+  bilingual: Oprima 2 para español.
+  loop: Otra vez.
+"""
+FLOW = """
+defaults:
+  on_fail: operator
+nodes:
+  start:
+    kind: menu
+    prompt: [menu, {key: bilingual, lang: es}]
+    options:
+      "1": {next: hours, say: {en: [hours, open], es: [horario]}}
+      "2": {next: start, set_lang: es, say: {en: [spanish], es: [espanol]}}
+      "3": {next: code, say: {en: [code], es: [codigo]}}
+      "4": {next: depts, say: {en: [department], es: [departamento]}}
+      "5": loop_a
+      "6": gate
+      "0": {next: operator, say: {en: [operator, person], es: [operador, persona]}}
+      "*9": hours
+  hours:
+    kind: say
+    prompt: hours
+    next: start
+  code:
+    kind: input
+    prompt: ask_code
+    action: check_code
+    num_digits: 4
+    finish_on_key: "#"
+    max_attempts: 2
+    on_fail: goodbye
+    results: {ok: code_ok, bad: "@retry"}
+  code_ok:
+    kind: hangup
+    prompt: code_ok
+  gate:
+    kind: branch
+    when: is_open
+    then: start
+    else: closed
+  closed:
+    kind: hangup
+    prompt: closed
+  quiet:
+    kind: menu
+    prompt: menu
+    options:
+      "1": hours
+    on_silence: {next: start, set_lang: es}
+  depts:
+    kind: menu
+    prompt: [dept_intro, "@items"]
+    directory: departments
+    item_prompt: dept_item
+    directory_next: transfer
+    options:
+      "*": start
+  transfer:
+    kind: transfer
+    to: department
+    prompt: connecting
+    on_no_answer: no_answer
+  no_answer:
+    kind: say
+    prompt: no_answer
+    next: start
+  operator:
+    kind: queue
+    prompt: operator
+    on_fail: goodbye
+  message:
+    kind: record
+    prompt: record_ask
+    action: check_code
+    max_length: 30
+    results: {ok: goodbye, bad: goodbye}
+  goodbye:
+    kind: hangup
+    prompt: goodbye
+  loop_a:
+    kind: say
+    prompt: loop
+    next: loop_b
+  loop_b:
+    kind: branch
+    when: is_open
+    then: loop_a
+    else: loop_a
+"""
+SETTINGS = EngineSettings(max_attempts=3, timeout=8, emergency_words=("fire", "not breathing", "incendio"))
+
+
+class FakeServices:
+    """The world as a test wants it; records what the engine asked for."""
+
+    def __init__(self, open_=True, code_result="ok", destination=True):
+        self.open = open_
+        self.code_result = code_result
+        self.destination = destination
+        self.actions_run: list[str] = []
+
+    def condition(self, name, ctx):
+        assert name == "is_open"
+        return self.open
+
+    def run_action(self, name, ctx):
+        self.actions_run.append(name)
+        if self.code_result == "ok":
+            return ActionResult("ok", values={"code": ctx.digits})
+        return ActionResult(self.code_result, say=("bad_code",))
+
+    def directory(self, name):
+        assert name == "departments"
+        return [DirectoryEntry("1", "dpw", {"en": "Public Works", "es": "Obras Públicas"},
+                               {"en": ("public works",), "es": ("obras publicas",)}),
+                DirectoryEntry("2", "parks", {"en": "Parks", "es": "Parques"}, {"en": ("parks",), "es": ("parques",)})]
+
+    def prompt_values(self, ctx, lang):
+        return {"hours": "9 to 5" if lang == "en" else "de 9 a 5",
+                "department": {"dpw": "Public Works", "parks": "Parks"}.get(ctx.answers.get("departments"), "")}
+
+    def transfer_destination(self, to, ctx):
+        assert to == "department"
+        if not self.destination:
+            return None
+        return Destination("+18605550110", label=ctx.answers.get("departments"), timeout=20)
+
+    def representative(self, ctx):
+        return QueueTarget(mode="enqueue", name=f"queue-{ctx.lang}", attributes={"selected_language": ctx.lang})
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory) -> Engine:
+    root = tmp_path_factory.mktemp("engine")
+    (root / "prompts").mkdir()
+    (root / "flows").mkdir()
+    (root / "prompts" / "en.yaml").write_text(textwrap.dedent(EN))
+    (root / "prompts" / "es.yaml").write_text(textwrap.dedent(ES))
+    (root / "flows" / "test.yaml").write_text(textwrap.dedent(FLOW))
+    catalog = load_catalog(root / "prompts")
+    flow = load_flow(root / "flows")
+    validate(flow, catalog, actions={"check_code"}, conditions={"is_open"}, directories={"departments"})
+    return Engine(flow, catalog, SETTINGS)
+
+
+def texts(outcome) -> list[str]:
+    """Everything said, in order, prompts inside listens included."""
+    said = []
+    for step in outcome.steps:
+        if isinstance(step, Speak):
+            said.append(step.text)
+        elif isinstance(step, Listen | RecordMessage):
+            said.extend(p.text for p in step.prompts)
+    return said
+
+
+def last(outcome):
+    """The final step of an outcome."""
+    return outcome.steps[-1]
+
+
+def at(node: str, **fields) -> Turn:
+    """A caller's input at a node."""
+    return Turn(node=node, **({"event": "gather"} | fields))
+
+
+# ---- spoken keys and speech ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("speech", "key"), [
+    ("press two", "2"), ("two", "2"), ("2", "2"), ("option zero", "0"), ("oh", "0"), ("number nine", "9"),
+    ("oprima dos", "2"), ("marque el uno", "1"), ("opcion cero", "0"), ("la nueve", "9"), ("cuatro", "4"),
+])
+def test_spoken_menu_key(speech, key):
+    assert spoken_menu_key(speech) == key
+
+
+@pytest.mark.parametrize("speech", ["", "press", "two three", "twenty", "12", "press star", "one please", "hello"])
+def test_spoken_menu_key_rejects_anything_but_one_key(speech):
+    assert spoken_menu_key(speech) is None
+
+
+@pytest.mark.parametrize(("raw", "normal"), [
+    ("Emergéncia!", "emergencia"),
+    ("  Press   TWO. ", "press two"),
+    ("¿Información?", "informacion"),
+    ("¡Ayúdenme, por favor!", "ayudenme por favor"),
+    ("it's 1234#", "it s 1234#"),
+    ("Niño-Peña", "nino pena"),
+    ("", ""),
+])
+def test_normalise_speech(raw, normal):
+    assert normalise_speech(raw) == normal
+
+
+# ---- menus ---------------------------------------------------------------------------------------
+
+def test_arrival_enters_the_start_node(engine):
+    outcome = engine.advance(Turn(), FakeServices())
+    listen = last(outcome)
+    assert isinstance(listen, Listen) and (listen.node, listen.attempt, listen.lang) == ("start", 1, "en")
+    assert [(p.text, p.lang) for p in listen.prompts] == [
+        ("Press 1 for hours, 2 for Spanish, 3 for a code, 4 for a department, 0 for a person.", "en"),
+        ("Oprima 2 para español.", "es"),  # a prompt fixed to a language ignores the caller's
+    ]
+    assert listen.timeout == 8 and listen.input == ("dtmf", "speech")
+    assert outcome.trail == ["start"]
+
+
+def test_a_menu_listens_for_as_many_keys_as_its_longest_choice(engine):
+    assert last(engine.advance(Turn(), FakeServices())).num_digits == 2  # "*9"
+    listen = last(engine.advance(at("start", digits="3"), FakeServices()))
+    assert (listen.node, listen.num_digits, listen.finish_on_key) == ("code", 4, "#")
+
+
+def test_a_directory_menu_listens_for_one_key(engine):
+    assert last(engine.advance(at("start", digits="4"), FakeServices())).num_digits == 1
+
+
+@pytest.mark.parametrize("fields", [{"digits": "1"}, {"digits": "1#"}, {"speech": "press one"},
+                                    {"speech": "When are you open?"}, {"speech": "horario"}])
+def test_menu_choice_by_key_spoken_key_or_word(engine, fields):
+    outcome = engine.advance(at("start", **fields), FakeServices())
+    assert texts(outcome)[0] == "We are open 9 to 5."
+    assert outcome.trail == ["hours", "start"]
+
+
+def test_menu_hints_are_the_callers_language_words(engine):
+    listen = last(engine.advance(Turn(), FakeServices()))
+    assert listen.hints == ("hours", "open", "spanish", "code", "department", "operator", "person")
+
+
+def test_words_match_whole_words_only(engine):
+    outcome = engine.advance(at("start", speech="codependent"), FakeServices())
+    assert texts(outcome)[0] == "Sorry."
+
+
+def test_set_lang_switches_the_call_to_spanish(engine):
+    outcome = engine.advance(at("start", digits="2"), FakeServices())
+    listen = last(outcome)
+    assert outcome.lang == "es" and listen.lang == "es"
+    assert listen.prompts[0] == Speak("Oprima 1 para el horario, 2 para español, 3 para un código, "
+                                      "4 para un departamento, 0 para una persona.", "es")
+    assert listen.hints[:2] == ("horario", "espanol")
+
+
+def test_the_language_holds_on_later_turns(engine):
+    outcome = engine.advance(at("start", lang="es", digits="1"), FakeServices())
+    assert texts(outcome)[0] == "Abrimos de 9 a 5." and outcome.lang == "es"
+
+
+def test_an_unknown_language_falls_back_to_english(engine):
+    assert engine.advance(Turn(lang="fr"), FakeServices()).lang == "en"
+
+
+def test_silence_can_lead_elsewhere_and_switch_language(engine):
+    outcome = engine.advance(at("quiet", event="silence"), FakeServices())
+    assert outcome.lang == "es" and last(outcome).node == "start"
+
+
+def test_directory_choice_is_remembered(engine):
+    services = FakeServices()
+    listen = last(engine.advance(at("start", digits="4"), services))
+    assert [p.text for p in listen.prompts] == ["Departments.", "For Public Works, press 1.", "For Parks, press 2."]
+    outcome = engine.advance(at("depts", speech="parks please"), services)
+    assert outcome.answers["departments"] == "parks"
+    assert texts(outcome) == ["Connecting you to Parks."]
+    transfer = last(outcome)
+    assert isinstance(transfer, Transfer) and transfer.destination.number == "+18605550110"
+    assert outcome.end_reason == "transfer:department:parks"
+
+
+# ---- retries -------------------------------------------------------------------------------------
+
+def test_wrong_key_reprompts_with_the_next_attempt(engine):
+    outcome = engine.advance(at("start", digits="7"), FakeServices())
+    assert texts(outcome)[0] == "Sorry."
+    assert isinstance(last(outcome), Listen) and last(outcome).attempt == 2 and last(outcome).node == "start"
+    assert outcome.end_reason is None
+
+
+def test_silence_counts_like_a_wrong_key(engine):
+    outcome = engine.advance(at("start", attempt=2, event="silence"), FakeServices())
+    assert last(outcome).attempt == 3
+
+
+def test_after_the_last_attempt_the_flow_default_on_fail(engine):
+    outcome = engine.advance(at("start", attempt=3, digits="7"), FakeServices())
+    assert texts(outcome) == ["Sorry.", "Please hold."]
+    assert isinstance(last(outcome), Enqueue) and last(outcome).target.name == "queue-en"
+    assert outcome.trail == ["operator"]
+
+
+def test_max_attempts_and_on_fail_of_a_node(engine):
+    services = FakeServices(code_result="bad")
+    first = engine.advance(at("code", digits="1111"), services)
+    assert texts(first) == ["That code is wrong.", "Enter your code."]  # the action's own apology
+    assert last(first).attempt == 2
+    second = engine.advance(at("code", attempt=2, digits="2222"), services)
+    assert texts(second) == ["That code is wrong.", "Goodbye."]  # max_attempts 2, on_fail goodbye
+    assert isinstance(last(second), Hangup) and second.end_reason == "too_many_tries"
+    assert services.actions_run == ["check_code", "check_code"]
+
+
+def test_an_action_result_continues_with_its_values(engine):
+    outcome = engine.advance(at("code", digits="1234"), FakeServices())
+    assert texts(outcome) == ["Code 1234 accepted."]
+    assert outcome.answers["code"] == "1234"
+
+
+def test_an_unmapped_action_result_is_a_runtime_error(engine):
+    with pytest.raises(FlowRuntimeError, match="unmapped 'maybe'"):
+        engine.advance(at("code", digits="1234"), FakeServices(code_result="maybe"))
+
+
+def test_settings_max_attempts_applies_where_the_node_has_none(tmp_path, engine):
+    strict = Engine(engine.flow, engine.catalog, EngineSettings(max_attempts=1, emergency_words=()))
+    outcome = strict.advance(at("start", digits="7"), FakeServices())
+    assert isinstance(last(outcome), Enqueue)
+
+
+# ---- emergencies ---------------------------------------------------------------------------------
+
+def test_an_emergency_interrupts_and_keeps_the_attempt(engine):
+    services = FakeServices()
+    outcome = engine.advance(at("code", attempt=2, speech="There's a FIRE next door"), services)
+    assert outcome.emergency
+    assert outcome.steps[0] == Speak("Call 9-1-1.", "en")
+    listen = last(outcome)
+    assert isinstance(listen, Listen) and (listen.node, listen.attempt) == ("code", 2)
+    assert services.actions_run == []  # the input was not taken as a code
+
+
+def test_an_emergency_in_spanish_is_answered_in_the_callers_language(engine):
+    outcome = engine.advance(at("start", lang="es", speech="¡Hay un incendio!"), FakeServices())
+    assert outcome.steps[0] == Speak("Llame al 9-1-1.", "es")
+    assert last(outcome).node == "start" and last(outcome).lang == "es"
+
+
+def test_emergency_phrases_match_as_phrases(engine):
+    assert engine.advance(at("start", speech="he is not breathing"), FakeServices()).emergency
+    assert not engine.advance(at("start", speech="breathing is not a problem"), FakeServices()).emergency
+    assert not engine.advance(at("start", speech="fireplace"), FakeServices()).emergency
+
+
+def test_digits_are_never_an_emergency(engine):
+    assert not engine.advance(at("start", digits="9"), FakeServices()).emergency
+
+
+# ---- transfers, queues, recordings ---------------------------------------------------------------
+
+def test_transfer_answered_ends_the_call(engine):
+    outcome = engine.advance(at("transfer", event="dial", dial_status="completed",
+                                answers={"departments": "dpw"}), FakeServices())
+    assert outcome.steps == [Hangup()] and outcome.end_reason == "transfer_completed:department"
+
+
+@pytest.mark.parametrize("status", ["no-answer", "busy", "failed", None])
+def test_transfer_not_answered_takes_the_fallback(engine, status):
+    outcome = engine.advance(at("transfer", event="dial", dial_status=status), FakeServices())
+    assert texts(outcome)[0] == "Nobody answered."
+    assert outcome.end_reason == f"transfer_{status or 'failed'}:department"
+
+
+def test_a_transfer_with_nowhere_to_go_takes_the_fallback_at_once(engine):
+    outcome = engine.advance(at("depts", digits="1"), FakeServices(destination=False))
+    assert texts(outcome)[0] == "Nobody answered."
+    assert not any(isinstance(step, Transfer) for step in outcome.steps)
+
+
+@pytest.mark.parametrize(("result", "reason"), [("bridged", "representative_answered"),
+                                                ("hangup", "hung_up_in_queue")])
+def test_queue_left_by_talking_or_hanging_up(engine, result, reason):
+    outcome = engine.advance(at("operator", event="queue", queue_result=result), FakeServices())
+    assert outcome.steps == [Hangup()] and outcome.end_reason == reason
+
+
+def test_queue_failure_takes_on_fail(engine):
+    outcome = engine.advance(at("operator", event="queue", queue_result="queue-full"), FakeServices())
+    assert texts(outcome) == ["Goodbye."] and outcome.end_reason == "queue_queue-full"
+
+
+def test_representative_reached_by_dial_reports_like_a_queue(engine):
+    outcome = engine.advance(at("operator", event="dial", dial_status="completed"), FakeServices())
+    assert outcome.end_reason == "representative_answered"
+
+
+def test_record_node(engine):
+    services = FakeServices()
+    outcome = engine.advance(at("message", event="record", recording_url="https://x/RE1", recording_seconds=5),
+                             services)
+    assert services.actions_run == ["check_code"] and texts(outcome) == ["Goodbye."]
+
+
+# ---- loops and bad positions ---------------------------------------------------------------------
+
+def test_a_loop_without_listening_is_a_runtime_error(engine):
+    with pytest.raises(FlowRuntimeError, match=f"more than {MAX_NODES_PER_TURN} nodes without listening"):
+        engine.advance(at("start", digits="5"), FakeServices())
+
+
+def test_an_unknown_event_is_a_runtime_error(engine):
+    with pytest.raises(FlowRuntimeError, match="unknown event 'explode'"):
+        engine.advance(at("start", event="explode"), FakeServices())
+
+
+def test_input_at_a_node_that_does_not_listen_is_a_runtime_error(engine):
+    with pytest.raises(FlowRuntimeError, match="does not take input"):
+        engine.advance(at("gate", digits="1"), FakeServices())
+
+
+@pytest.mark.parametrize(("open_", "said"), [(True, "Press 1 for hours"), (False, "We are closed.")])
+def test_branch_follows_the_condition(engine, open_, said):
+    outcome = engine.advance(at("start", digits="6"), FakeServices(open_=open_))
+    assert texts(outcome)[0].startswith(said)
+    assert outcome.trail == ["gate", "start" if open_ else "closed"]
+
+
+def test_the_engine_imports_no_web_or_database_code():
+    """flows, prompts and engine stay pure (DESIGN §2), so they are loaded here without ivr/__init__."""
+    probe = (
+        "import pathlib, sys, types\n"
+        "pkg = types.ModuleType('ivr'); pkg.__path__ = [str(pathlib.Path('ivr'))]; sys.modules['ivr'] = pkg\n"
+        "import ivr.engine, ivr.flows, ivr.prompts\n"
+        "print([m for m in ('flask', 'twilio', 'sqlalchemy') if m in sys.modules])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,297 @@
+"""Flows as data (ivr/flows.py): every mistake is caught at load time, naming the file, node and key."""
+
+import shutil
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+import ivr
+from ivr import actions, create_app, load_line
+from ivr.cli import main
+from ivr.config import PROJECT_ROOT, load_settings
+from ivr.flows import FlowError, load_flow, validate
+from ivr.prompts import PromptError, load_catalog
+
+CATALOG = load_catalog(PROJECT_ROOT / "prompts")
+ACTIONS = {"known_action"}
+CONDITIONS = {"is_open", "is_emergency_closure"}
+DIRECTORIES = {"departments"}
+
+GOOD = """
+defaults:
+  on_fail: goodbye
+nodes:
+  start:
+    kind: menu
+    prompt: main.menu
+    options:
+      "1": {next: hours, say: {en: [hours], es: [horario]}}
+      "2": {next: check, set_lang: es}
+      "0": goodbye
+  hours:
+    kind: say
+    prompt: info.hours
+    next: check
+  check:
+    kind: branch
+    when: is_open
+    then: start
+    else: goodbye
+  act:
+    kind: action
+    action: known_action
+    results: {ok: goodbye}
+  goodbye:
+    kind: hangup
+    prompt: [common.goodbye, {key: common.goodbye, lang: es}]
+"""
+
+
+def write_flows(tmp_path, text: str = GOOD, name: str = "bad.yaml", **others: str):
+    """A flows directory holding one file (plus any others), returned as a path."""
+    flows = tmp_path / "flows"
+    flows.mkdir(exist_ok=True)
+    (flows / name).write_text(textwrap.dedent(text))
+    for other, other_text in others.items():
+        (flows / f"{other}.yaml").write_text(textwrap.dedent(other_text))
+    return flows
+
+
+def load_and_validate(flows):
+    """Load a flows directory and check it against the shipped prompts."""
+    flow = load_flow(flows)
+    validate(flow, CATALOG, actions=ACTIONS, conditions=CONDITIONS, directories=DIRECTORIES)
+    return flow
+
+
+def broken(tmp_path, old: str, new: str) -> str:
+    """Load GOOD with one change and return the FlowError message."""
+    assert old in GOOD, old
+    flows = write_flows(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(FlowError) as caught:
+        load_and_validate(flows)
+    return str(caught.value)
+
+
+def test_a_good_flow_loads(tmp_path):
+    flow = load_and_validate(write_flows(tmp_path))
+    start = flow.node("start")
+    assert start.source == "flows/bad.yaml"
+    assert [(o.digits, o.target.node, o.target.set_lang) for o in start.options] == [
+        ("1", "hours", None), ("2", "check", "es"), ("0", "goodbye", None)]
+    assert start.options[0].words == {"en": ("hours",), "es": ("horario",)}
+    assert [(r.key, r.lang) for r in flow.node("goodbye").prompt] == [("common.goodbye", None),
+                                                                      ("common.goodbye", "es")]
+    assert flow.defaults == {"on_fail": "goodbye"}
+
+
+# Each: (what to change in GOOD, into what, words the error must contain besides the file name).
+BREAKAGES = {
+    "unknown node in an option": ('"0": goodbye', '"0": good_bye', ["'start'", "option '0'", "'good_bye'"]),
+    "unknown node in next": ("next: check\n", "next: chekc\n", ["'hours'", "next", "'chekc'"]),
+    "unknown node in else": ("else: goodbye", "else: nowhere", ["'check'", "else", "'nowhere'"]),
+    "unknown node in results": ("results: {ok: goodbye}", "results: {ok: gone}", ["'act'", "result 'ok'", "'gone'"]),
+    "unknown prompt": ("prompt: info.hours", "prompt: info.hour", ["'hours'", "unknown prompt 'info.hour'"]),
+    "unknown prompt in a list": ("[common.goodbye,", "[common.bye,", ["'goodbye'", "unknown prompt 'common.bye'"]),
+    "unknown action": ("action: known_action", "action: launch_rocket", ["'act'", "unknown action 'launch_rocket'"]),
+    "unknown condition": ("when: is_open", "when: is_raining", ["'check'", "unknown condition 'is_raining'"]),
+    "unknown language in set_lang": ("set_lang: es", "set_lang: fr", ["'start'", "unknown language 'fr'"]),
+    "unknown language in a prompt": ("common.goodbye, lang: es}", "common.goodbye, lang: de}",
+                                     ["'goodbye'", "unknown language 'de'"]),
+    "unknown language in words": ("es: [horario]", "pt: [horario]", ["'start'", "option '1'", "unknown language 'pt'"]),
+    "unknown kind": ("kind: say", "kind: speak", ["'hours'", "unknown kind 'speak'"]),
+    "no kind": ("    kind: say\n", "", ["'hours'", "unknown kind None"]),
+    "unknown key": ("    next: check\n", "    next: check\n    timout: 5\n", ["'hours'", "unknown key 'timout'"]),
+    "key of another kind": ("    when: is_open\n", "    when: is_open\n    prompt: main.menu\n",
+                            ["'check'", "unknown key 'prompt'", "'branch'"]),
+    "missing next": ("    next: check\n", "", ["'hours'", "needs 'next'"]),
+    "missing else": ("    else: goodbye\n", "", ["'check'", "needs 'else'"]),
+    "bad option key": ('"0": goodbye', '"x": goodbye', ["'start'", "option 'x' is not a phone key"]),
+    "bad input mode": ("    prompt: main.menu\n", "    prompt: main.menu\n    input: keys\n", ["'start'", "input"]),
+    "bad target": ('"0": goodbye', '"0": {go: goodbye}', ["'start'", "option '0'"]),
+    "bad prompt entry": ("prompt: info.hours", "prompt: [{text: hi}]", ["'hours'", "prompt entries"]),
+    "menu without options": ('      "0": goodbye\n', '      "0": goodbye\n  empty:\n    kind: menu\n'
+                             '    prompt: main.menu\n', ["'empty'", "options or a directory"]),
+    "unknown default": ("on_fail: goodbye", "on_fail: farewell", ["defaults.on_fail", "'farewell'"]),
+}
+
+
+@pytest.mark.parametrize(("old", "new", "words"), BREAKAGES.values(), ids=BREAKAGES.keys())
+def test_mistakes_are_caught_naming_file_node_and_key(tmp_path, old, new, words):
+    message = broken(tmp_path, old, new)
+    if not message.startswith("flows:"):  # flow-wide problems name the flows, not one file
+        assert message.startswith("flows/bad.yaml: "), message
+    for word in words:
+        assert word in message, message
+
+
+def test_no_start_node(tmp_path):
+    with pytest.raises(FlowError, match="no node named 'start'"):
+        load_and_validate(write_flows(tmp_path, GOOD.replace("  start:", "  begin:").replace("then: start",
+                                                                                             "then: begin")))
+
+
+def test_a_node_defined_twice_names_both_files(tmp_path):
+    flows = write_flows(tmp_path, GOOD, name="a.yaml", b="nodes:\n  hours:\n    kind: hangup\n")
+    with pytest.raises(FlowError, match=r"flows/b\.yaml: node 'hours' is also defined in flows/a\.yaml"):
+        load_flow(flows)
+
+
+def test_yaml_syntax_error_names_the_file(tmp_path):
+    with pytest.raises(FlowError, match=r"^flows/bad\.yaml: "):
+        load_flow(write_flows(tmp_path, "nodes:\n  start: [unclosed\n"))
+
+
+def test_unknown_top_level_key(tmp_path):
+    with pytest.raises(FlowError, match=r"flows/bad\.yaml: unknown top-level key 'node'"):
+        load_flow(write_flows(tmp_path, "node:\n  start:\n    kind: hangup\n"))
+
+
+def test_not_a_mapping(tmp_path):
+    with pytest.raises(FlowError, match=r"flows/bad\.yaml: expected a mapping with 'nodes'"):
+        load_flow(write_flows(tmp_path, "- start\n- goodbye\n"))
+
+
+def test_no_flow_files(tmp_path):
+    with pytest.raises(FlowError, match="no flow files"):
+        load_flow(tmp_path)
+
+
+def test_directory_menus_are_checked(tmp_path):
+    menu = """
+      dir:
+        kind: menu
+        prompt: [departments.intro, "@items"]
+        directory: {directory}
+        item_prompt: departments.item
+        directory_next: goodbye
+    """
+    for directory, prompt_list, error in [
+        ("libraries", '[departments.intro, "@items"]', "unknown directory 'libraries'"),
+        ("departments", "[departments.intro]", "needs '@items'"),
+    ]:
+        text = GOOD + textwrap.indent(textwrap.dedent(menu).format(directory=directory), "  ")
+        text = text.replace('[departments.intro, "@items"]', prompt_list)
+        with pytest.raises(FlowError) as caught:
+            load_and_validate(write_flows(tmp_path, text))
+        assert "flows/bad.yaml: node 'dir'" in str(caught.value) and error in str(caught.value)
+
+
+def test_transfer_targets_are_checked(tmp_path):
+    text = GOOD + "  away:\n    kind: transfer\n    to: moon\n    on_no_answer: goodbye\n"
+    with pytest.raises(FlowError, match=r"flows/bad\.yaml: node 'away': transfer 'to' must be one of"):
+        load_and_validate(write_flows(tmp_path, text))
+
+
+def test_retry_is_a_result_not_a_node(tmp_path):
+    text = GOOD.replace("results: {ok: goodbye}", 'results: {ok: goodbye, bad: "@retry"}')
+    assert load_and_validate(write_flows(tmp_path, text)).node("act").results["bad"] == "@retry"
+
+
+# ---- the shipped flows ---------------------------------------------------------------------------
+
+def test_shipped_flows_and_prompts_load():
+    catalog, flow, engine, line = load_line(load_settings(environ={}), PROJECT_ROOT / "flows",
+                                            PROJECT_ROOT / "prompts")
+    assert {"start", "main_menu", "after_hours_menu", "representative", "goodbye_closed"} <= set(flow.nodes)
+    assert engine.flow is flow and line.departments
+
+
+def test_shipped_call_flow_shape():
+    """The call map of DESIGN §1: the greeting's 911 advisory comes first, in both languages."""
+    flow = load_flow(PROJECT_ROOT / "flows")
+    start = flow.node("start")
+    assert [(r.key, r.lang) for r in start.prompt][:2] == [("greeting.choose", "en"), ("greeting.choose", "es")]
+    assert start.on_silence.node == "opening" and start.on_silence.set_lang == "en"
+    assert flow.node("representative").when == "is_open"
+
+
+# ---- create_app refuses a broken copy ------------------------------------------------------------
+
+@pytest.fixture
+def project_copy(tmp_path):
+    """Copies of the shipped flows and prompts to break."""
+    shutil.copytree(PROJECT_ROOT / "flows", tmp_path / "flows")
+    shutil.copytree(PROJECT_ROOT / "prompts", tmp_path / "prompts")
+    return tmp_path
+
+
+def break_file(path, old: str, new: str) -> None:
+    """Replace text in a file, insisting it was there."""
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def app_config(tmp_path, **extra):
+    """create_app settings that touch nothing outside tmp_path."""
+    return {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "TWILIO_AUTH_TOKEN": "t", **extra}
+
+
+def test_create_app_with_a_broken_flow_copy_fails(project_copy):
+    break_file(project_copy / "flows" / "call.yaml", "then: main_menu\n    else: closed_greeting",
+               "then: main_manu\n    else: closed_greeting")
+    with pytest.raises(FlowError) as caught:
+        create_app(app_config(project_copy, FLOWS_DIR=project_copy / "flows"))
+    assert str(caught.value) == "flows/call.yaml: node 'opening': then: unknown node 'main_manu'"
+
+
+def test_create_app_with_a_broken_prompt_copy_fails(project_copy):
+    break_file(project_copy / "prompts" / "es.yaml", "  common.goodbye:", "  common.adios:")
+    with pytest.raises(PromptError) as caught:
+        create_app(app_config(project_copy, PROMPTS_DIR=project_copy / "prompts"))
+    assert "es.yaml" in str(caught.value) and "'common.goodbye'" in str(caught.value)
+
+
+def test_create_app_with_the_copies_unbroken_works(project_copy):
+    app = create_app(app_config(project_copy, FLOWS_DIR=project_copy / "flows",
+                                PROMPTS_DIR=project_copy / "prompts"))
+    assert "main_menu" in app.extensions["ivr"].flow.nodes
+
+
+def test_actions_registry_names():
+    """Flows may name registered actions; conditions and directories are registered with a prefix."""
+    assert all(":" not in name for name in actions.names())
+    assert "on_call_end" not in actions.names()
+
+
+# ---- `ivr check` ---------------------------------------------------------------------------------
+
+def run_check(tmp_path, **env):
+    """Run `ivr check` with a throw-away database URL."""
+    return CliRunner().invoke(main, ["check"], env={"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **env})
+
+
+def test_ivr_check_ok(tmp_path):
+    result = run_check(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok: ")
+    assert "flow nodes" in result.output and "prompts in en, es" in result.output
+
+
+def test_ivr_check_names_a_broken_config_file(tmp_path):
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    (config / "hours.toml").write_text("timezone = 'America/New_York'\n[weekly\nmon = ['08:00', '17:00']\n")
+    result = run_check(tmp_path, IVR_CONFIG_DIR=str(config))
+    assert result.exit_code != 0
+    assert "hours.toml" in result.output and "Traceback" not in result.output
+
+
+def test_ivr_check_names_a_broken_flow_file(project_copy, monkeypatch):
+    # `ivr check` reads the project's flows and prompts: point the project root at a broken copy.
+    shutil.copytree(PROJECT_ROOT / "config", project_copy / "config")
+    break_file(project_copy / "flows" / "call.yaml", "prompt: closed.intro", "prompt: closed.intra")
+    monkeypatch.setattr(ivr, "PROJECT_ROOT", project_copy)
+    result = run_check(project_copy)
+    assert result.exit_code != 0
+    assert "flows/call.yaml: node 'closed_regular': unknown prompt 'closed.intra'" in result.output
+
+
+def test_ivr_check_names_a_broken_prompt_file(project_copy, monkeypatch):
+    break_file(project_copy / "prompts" / "es.yaml", "{hours}", "{horas}")
+    monkeypatch.setattr(ivr, "PROJECT_ROOT", project_copy)
+    result = run_check(project_copy)
+    assert result.exit_code != 0
+    assert "es.yaml" in result.output and "placeholders" in result.output

@@ -1,0 +1,823 @@
+"""Whole calls through the simulator (DESIGN §1): what the caller hears, what Twilio is told, what is stored.
+
+Every TwiML answer is validated by the `phone` fixture's transport. Case intake and status (menu options 1
+and 2) are tested elsewhere; here they only have to exist.
+"""
+
+import json
+import xml.etree.ElementTree as ET
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from ivr.closures import end_closure, start_closure
+from ivr.models import Call, CallTurn
+from ivr.simulator import SimulatorLoopError, format_transcript
+from tests.conftest import AUTH_TOKEN
+
+HOURS_EN = "Monday to Friday, 8 AM to 5 PM"
+HOURS_ES = "de lunes a viernes, de 8 a.m. a 5 p.m."
+
+GREETING_EN = ("City of Hartford 311, your One Call to City Hall. If this is a police, fire or medical emergency, "
+               "hang up and dial 9-1-1. For English, press 1.")
+GREETING_ES = "Si es una emergencia de policía, bomberos o médica, cuelgue y marque 9-1-1. Para español, oprima 2."
+GREETING_OTHER = "For help in another language, press 3."
+GREETING = [GREETING_EN, GREETING_ES, GREETING_OTHER]
+
+MAIN_MENU_EN = ("To report a problem or request a service, press 1. To check the status of a case, press 2. "
+                "For city information, press 3. To reach a city department, press 4. "
+                "To speak with a representative, press 0. To hear this again, press 9.")
+MAIN_MENU_ES = ("Para reportar un problema o solicitar un servicio, oprima 1. Para consultar el estado de un caso, "
+                "oprima 2. Para información de la ciudad, oprima 3. Para comunicarse con un departamento de la "
+                "ciudad, oprima 4. Para hablar con un representante, oprima 0. Para escuchar esto de nuevo, oprima 9.")
+RETRY_EN = "Sorry, I didn't get that."
+RETRY_ES = "Lo siento, no le entendí."
+EMERGENCY_EN = "If this is a police, fire or medical emergency, hang up now and dial 9-1-1."
+EMERGENCY_ES = "Si es una emergencia de policía, bomberos o médica, cuelgue ahora y marque 9-1-1."
+
+CLOSED_INTRO_EN = (f"311 is closed now. Our hours are {HOURS_EN}. "
+                   "If this is a police, fire or medical emergency, hang up and call 9-1-1.")
+CLOSED_INTRO_ES = (f"El 311 está cerrado en este momento. Nuestro horario es {HOURS_ES}. "
+                   "Si es una emergencia de policía, bomberos o médica, cuelgue y llame al 9-1-1.")
+CLOSED_MENU_EN = ("You can still use these services. To report a non-urgent problem, press 1. "
+                  "To check the status of a case, press 2. For city information, press 3. "
+                  "To hear this again, press 9.")
+CLOSED_MENU_ES = ("Todavía puede usar estos servicios. Para reportar un problema que no es urgente, oprima 1. "
+                  "Para consultar el estado de un caso, oprima 2. Para información de la ciudad, oprima 3. "
+                  "Para escuchar esto de nuevo, oprima 9.")
+CLOSED_GOODBYE_EN = (f"Thank you for calling Hartford 311. Our hours are {HOURS_EN}. "
+                     "If this is a police, fire or medical emergency, hang up and dial 9-1-1. Goodbye.")
+CLOSED_GOODBYE_ES = (f"Gracias por llamar al 311 de Hartford. Nuestro horario es {HOURS_ES}. "
+                     "Si es una emergencia de policía, bomberos o médica, cuelgue y marque 9-1-1. Adiós.")
+
+INFO_MENU_EN = ("City information. To learn what 311 does, press 1. For our hours, press 2. "
+                "For the number to call from a cell phone or from outside Hartford, press 3. "
+                "To learn when we ask for your name and phone number, press 4. "
+                "For trash, recycling and bulky waste, press 5. For current announcements, press 6. "
+                "To hear this again, press 9. For the main menu, press star.")
+INFO_MENU_ES_START = "Información de la ciudad. Para saber qué hace el 311, oprima 1."
+INFO_HOURS_EN = (f"311 representatives answer {HOURS_EN}, except on city holidays. "
+                 "You can check the status of a case and report non-urgent problems at any hour.")
+INFO_HOURS_ES = (f"Los representantes del 311 atienden {HOURS_ES}, excepto los días feriados de la ciudad. "
+                 "Puede consultar el estado de un caso y reportar problemas que no son urgentes a cualquier hora.")
+
+REP_EN = "Please hold for the next available representative."
+REP_ES = "Por favor, espere al próximo representante de habla hispana disponible."
+REP_UNAVAILABLE_EN = "Sorry, no representative can take your call right now. Please try again later."
+
+DEPARTMENTS_EN = [
+    "City departments.",
+    "For Public Works, press 1.",
+    "For Licenses and Inspections, press 2.",
+    "For Health and Human Services, press 3.",
+    "For Parks and Recreation, press 4.",
+    "For the Tax Collector, press 5.",
+    "For the Town and City Clerk, press 6.",
+    "For Police, non-emergency, press 7.",
+    "To hear this again, press 9. For the main menu, press star.",
+]
+CONNECTING_DPW_EN = "Connecting you to Public Works. Please hold."
+CONNECTING_DPW_ES = "Le comunicamos con Obras Públicas. Por favor, espere."
+NO_ANSWER_DPW_EN = ("Sorry, nobody at Public Works could take your call. To try again, press 1. "
+                    "To speak with a 311 representative, press 0. For the main menu, press 9.")
+
+INTERPRETER_CONNECTING = "Please hold while we connect you to an interpreter."
+INTERPRETER_FAILED = "Sorry, we could not reach an interpreter."
+
+VOICE_EN = ("Polly.Joanna-Neural", "en-US")
+VOICE_ES = ("Polly.Lupe-Neural", "es-US")
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def app(make_app, request):
+    """The shipped app, or one with the settings a test passes with indirect parametrisation."""
+    return make_app(getattr(request, "param", None))
+
+
+def documents(call) -> list[ET.Element]:
+    """The TwiML documents the app answered to the call's voice webhooks (status callback excluded)."""
+    return [ET.fromstring(x.body) for x in call.requests if urlsplit(x.url).path != "/voice/status"]
+
+
+def last_document(call) -> ET.Element:
+    """The most recent TwiML document of the call."""
+    return documents(call)[-1]
+
+
+def last_with(call, tag: str) -> ET.Element:
+    """The most recent <tag> element (Dial, Enqueue, Gather, ...) the app sent on the call."""
+    found = [element for document in documents(call) for element in document.iter(tag)]
+    assert found, f"no <{tag}> in the call:\n{format_transcript(call)}"
+    return found[-1]
+
+
+def query(url: str) -> dict[str, str]:
+    """The query string of a (possibly relative) URL as a dict."""
+    return dict(parse_qsl(urlsplit(url).query))
+
+
+def says(element: ET.Element) -> list[tuple[str, str, str]]:
+    """(text, voice, language) of every <Say> under an element, in order."""
+    return [(" ".join((s.text or "").split()), s.get("voice"), s.get("language")) for s in element.iter("Say")]
+
+
+def lines(call, kind: str) -> list[str]:
+    """The transcript lines of one kind ('dial', 'enqueue', 'event', ...)."""
+    return [line.text for line in call.transcript if line.kind == kind]
+
+
+def call_row(db, call) -> Call:
+    """The Call row for a simulated call, read fresh."""
+    db.expire_all()
+    return db.scalars(select(Call).where(Call.call_sid == call.call_sid)).one()
+
+
+def turns(db, call) -> list[CallTurn]:
+    """The CallTurn rows of a simulated call, in order."""
+    return list(call_row(db, call).turns)
+
+
+def open_menu(phone, lang: str = "en", **options):
+    """A call at the main menu (open hours) in the given language."""
+    call = phone(**options)
+    call.press("1" if lang == "en" else "2")
+    assert call.heard()[-1] == (MAIN_MENU_EN if lang == "en" else MAIN_MENU_ES)
+    return call
+
+
+# ---- greeting and languages ----------------------------------------------------------------------
+
+def test_open_hours_english_call(phone, db):
+    call = phone()
+    assert call.heard() == GREETING
+    greeting = last_document(call)
+    gather = greeting.find("Gather")
+    assert gather is not None and gather.get("input") == "dtmf speech"
+    assert says(gather) == [(GREETING_EN, *VOICE_EN), (GREETING_ES, *VOICE_ES), (GREETING_OTHER, *VOICE_EN)]
+
+    call.press("1")
+    assert call.heard()[3:] == [MAIN_MENU_EN]
+    menu = last_document(call).find("Gather")
+    assert menu.get("language") == "en-US"
+    assert query(menu.get("action"))["lang"] == "en"
+    assert says(menu) == [(MAIN_MENU_EN, *VOICE_EN)]
+
+    call.press("3")
+    assert call.heard()[-1] == INFO_MENU_EN
+    call.press("2")
+    assert call.heard()[-2:] == [INFO_HOURS_EN, INFO_MENU_EN]
+    call.hangup()
+    assert call.ended and not call.application_error
+    assert call_row(db, call).language == "en"
+
+
+def test_open_hours_spanish_call(phone, db):
+    call = phone()
+    call.press("2")
+    assert call.heard()[3:] == [MAIN_MENU_ES]
+    menu = last_document(call).find("Gather")
+    assert menu.get("language") == "es-US"  # Spanish speech is recognised as Spanish
+    assert query(menu.get("action"))["lang"] == "es"
+    assert says(menu) == [(MAIN_MENU_ES, *VOICE_ES)]
+    assert "representante" in menu.get("hints") and "representative" not in menu.get("hints")
+
+    call.press("3")
+    assert call.heard()[-1].startswith(INFO_MENU_ES_START)
+    call.press("2")
+    assert call.heard()[-2] == INFO_HOURS_ES
+    # Every Say after the greeting is Spanish: the language holds for the whole call.
+    for document in documents(call)[1:]:
+        assert {(voice, language) for _, voice, language in says(document)} == {VOICE_ES}
+    assert call_row(db, call).language == "es"
+
+
+def test_silence_at_the_greeting_means_english(phone, db):
+    call = phone()
+    call.silence()
+    assert call.heard() == [*GREETING, MAIN_MENU_EN]
+    assert query(last_document(call).find("Gather").get("action"))["lang"] == "en"
+    assert call_row(db, call).language == "en"
+
+
+@pytest.mark.parametrize(("speech", "menu"), [("English", MAIN_MENU_EN), ("español", MAIN_MENU_ES),
+                                              ("castellano", MAIN_MENU_ES)])
+def test_language_can_be_chosen_by_speech(phone, speech, menu):
+    call = phone()
+    call.say(speech)
+    assert call.heard()[-1] == menu
+
+
+def test_main_menu_options_exist(app):
+    """Options 1 (report) and 2 (status) exist in both menus; the after-hours menu has no 0 or 4."""
+    flow = app.extensions["ivr"].flow
+    assert {opt.digits for opt in flow.node("main_menu").options} == {"1", "2", "3", "4", "0", "9"}
+    assert {opt.digits for opt in flow.node("after_hours_menu").options} == {"1", "2", "3", "9"}
+
+
+def test_menu_repeat_with_nine(phone):
+    call = open_menu(phone)
+    call.press("9")
+    assert call.heard()[-2:] == [MAIN_MENU_EN, MAIN_MENU_EN]
+
+
+# ---- hours ---------------------------------------------------------------------------------------
+
+CLOSED_TIMES = {
+    "christmas": (2026, 12, 25, 10, 0),
+    "saturday": (2026, 12, 5, 11, 0),
+    "night": (2026, 12, 1, 20, 0),
+    "early morning": (2026, 12, 1, 7, 59),
+    "closing time": (2026, 12, 1, 17, 0),
+    "day after thanksgiving": (2026, 11, 27, 10, 0),
+}
+
+
+@pytest.mark.parametrize("when", CLOSED_TIMES.values(), ids=CLOSED_TIMES.keys())
+def test_after_hours_call_in_english(phone, clock, when):
+    clock.set(*when)
+    call = phone()
+    call.press("1")
+    assert call.heard()[3:] == [CLOSED_INTRO_EN, CLOSED_MENU_EN]
+    assert MAIN_MENU_EN not in call.heard()
+
+
+def test_after_hours_call_in_spanish(phone, clock):
+    clock.set(2026, 12, 25, 10, 0)
+    call = phone()
+    call.press("2")
+    assert call.heard()[3:] == [CLOSED_INTRO_ES, CLOSED_MENU_ES]
+    assert {(v, lang) for _, v, lang in says(last_document(call))} == {VOICE_ES}
+
+
+@pytest.mark.parametrize("when", [(2026, 12, 1, 8, 0), (2026, 12, 1, 16, 59), (2026, 12, 4, 12, 0)])
+def test_open_hours_reach_the_main_menu(phone, clock, when):
+    clock.set(*when)
+    call = phone()
+    call.press("1")
+    assert call.heard()[-1] == MAIN_MENU_EN
+
+
+@pytest.mark.parametrize("key", ["0", "4"])
+def test_after_hours_menu_never_offers_staff(phone, clock, key):
+    clock.set(2026, 12, 1, 20, 0)
+    call = phone()
+    call.press("1")
+    assert "representative" not in call.heard()[-1] and "department" not in call.heard()[-1]
+    call.press(key)
+    assert call.heard()[-2:] == [RETRY_EN, CLOSED_MENU_EN]
+    assert not lines(call, "enqueue") and not lines(call, "dial")
+
+
+def test_after_hours_asking_for_a_representative_by_speech_is_not_understood(phone, clock):
+    clock.set(2026, 12, 1, 20, 0)
+    call = phone()
+    call.press("1")
+    call.say("representative")
+    assert call.heard()[-2:] == [RETRY_EN, CLOSED_MENU_EN]
+    assert not lines(call, "enqueue")
+
+
+def test_after_hours_information_and_back(phone, clock):
+    clock.set(2026, 12, 5, 11, 0)
+    call = phone()
+    call.press("1")
+    call.press("3")
+    assert call.heard()[-1] == INFO_MENU_EN
+    call.press("*")
+    assert call.heard()[-1] == CLOSED_MENU_EN  # "main menu" after hours is the after-hours menu
+
+
+def test_emergency_closure_is_announced_and_ended(phone, db):
+    start_closure(db, "City offices are closed because of snow.", "Las oficinas están cerradas por la nieve.",
+                  by="test")
+    db.commit()
+    call = phone()
+    call.press("1")
+    assert call.heard()[3:] == [
+        "311 is closed now because of an emergency closure. City offices are closed because of snow. "
+        f"Our regular hours are {HOURS_EN}. If this is a police, fire or medical emergency, hang up and call 9-1-1.",
+        CLOSED_MENU_EN,
+    ]
+    call.press("3")
+    call.press("6")  # current announcements: the closure message
+    assert call.heard()[-2:] == ["City offices are closed because of snow.", INFO_MENU_EN]
+
+    spanish = phone()
+    spanish.press("2")
+    assert spanish.heard()[3].startswith(
+        "El 311 está cerrado en este momento por un cierre de emergencia. Las oficinas están cerradas por la nieve.")
+
+    assert end_closure(db, by="test") == 1
+    db.commit()
+    reopened = phone()
+    reopened.press("1")
+    assert reopened.heard()[-1] == MAIN_MENU_EN
+
+
+def test_emergency_closure_without_a_message(phone, db):
+    start_closure(db, None, None, by="test")
+    db.commit()
+    call = phone()
+    call.press("1")
+    assert call.heard()[3] == ("311 is closed now because of an emergency closure. "
+                               f"Our regular hours are {HOURS_EN}. "
+                               "If this is a police, fire or medical emergency, hang up and call 9-1-1.")
+
+
+# ---- silence and wrong keys ----------------------------------------------------------------------
+
+def test_three_silences_at_the_main_menu_reach_a_representative_when_open(phone, db):
+    call = open_menu(phone)
+    for _ in range(3):
+        call.silence()
+    assert call.heard()[4:] == [RETRY_EN, MAIN_MENU_EN, RETRY_EN, MAIN_MENU_EN, RETRY_EN, REP_EN]
+    assert lines(call, "enqueue") == ["hartford311-en"]
+    assert call.ended
+    assert call_row(db, call).outcome == "representative_answered"
+
+
+def test_three_silences_after_hours_say_goodbye_with_the_911_reminder(phone, clock, db):
+    clock.set(2026, 12, 25, 10, 0)
+    call = phone()
+    call.press("1")
+    for _ in range(3):
+        call.silence()
+    assert call.heard()[5:] == [RETRY_EN, CLOSED_MENU_EN, RETRY_EN, CLOSED_MENU_EN, RETRY_EN, CLOSED_GOODBYE_EN]
+    assert call.transcript[-1].kind == "hangup" and call.ended
+    assert not lines(call, "enqueue")
+    assert call_row(db, call).outcome == "too_many_tries"
+
+
+def test_three_silences_after_hours_in_spanish(phone, clock):
+    clock.set(2026, 12, 1, 22, 0)
+    call = phone()
+    call.press("2")
+    for _ in range(3):
+        call.silence()
+    assert call.heard()[-2:] == [RETRY_ES, CLOSED_GOODBYE_ES]
+    assert call.ended
+
+
+def test_wrong_keys_reprompt_at_most_three_times(phone):
+    call = open_menu(phone)
+    call.press("7")
+    assert call.heard()[-2:] == [RETRY_EN, MAIN_MENU_EN]
+    call.press("8")
+    assert call.heard()[-2:] == [RETRY_EN, MAIN_MENU_EN]
+    assert query(last_document(call).find("Gather").get("action"))["attempt"] == "3"
+    call.press("5")
+    assert call.heard()[-2:] == [RETRY_EN, REP_EN]
+    assert call.heard().count(RETRY_EN) == 3 and call.heard().count(MAIN_MENU_EN) == 3
+    assert call.ended
+
+
+def test_wrong_keys_in_spanish(phone):
+    call = open_menu(phone, "es")
+    call.press("8")
+    assert call.heard()[-2:] == [RETRY_ES, MAIN_MENU_ES]
+
+
+def test_silence_and_wrong_keys_count_together(phone):
+    call = open_menu(phone)
+    call.press("7")
+    call.silence()
+    call.say("banana")
+    assert call.heard()[-2:] == [RETRY_EN, REP_EN]
+
+
+def test_a_good_choice_resets_the_count(phone):
+    call = open_menu(phone)
+    call.press("7")
+    call.press("7")
+    call.press("9")  # repeat: the menu starts over at attempt 1
+    assert query(last_document(call).find("Gather").get("action"))["attempt"] == "1"
+    call.press("7")
+    assert call.heard()[-2:] == [RETRY_EN, MAIN_MENU_EN]
+    assert not call.ended
+
+
+def test_too_many_wrong_keys_at_the_greeting_go_on_in_english(phone):
+    call = phone()
+    for key in "789":
+        call.press(key)
+    assert call.heard()[-2:] == [RETRY_EN, MAIN_MENU_EN]
+
+
+@pytest.mark.parametrize(("lang", "closed"), [("en", False), ("es", False), ("en", True), ("es", True)])
+def test_a_silent_caller_is_never_kept_forever(phone, clock, lang, closed):
+    if closed:
+        clock.set(2026, 12, 5, 11, 0)
+    call = phone()
+    for _ in range(10):
+        if call.ended:
+            break
+        call.silence()
+    assert call.ended, format_transcript(call)
+    assert len(call.requests) <= 10
+    if lang == "en" and closed:
+        assert call.heard()[-1] == CLOSED_GOODBYE_EN
+
+
+@pytest.mark.xfail(strict=True, raises=SimulatorLoopError,
+                   reason="known: a silent caller cycles menu -> failed queue -> menu with no call-wide limit")
+def test_a_silent_caller_with_no_representative_available_is_not_kept_forever(phone):
+    call = phone(queue_result="queue-full")
+    while not call.ended:
+        call.silence()
+
+
+# ---- emergency words -----------------------------------------------------------------------------
+
+def test_emergency_words_in_english_interrupt_and_return_to_the_menu(phone, db):
+    call = open_menu(phone)
+    call.say("there is a fire")
+    assert call.heard()[-2:] == [EMERGENCY_EN, MAIN_MENU_EN]
+    assert last_document(call).find("Gather") is not None and not call.ended
+    call.press("3")
+    assert call.heard()[-1] == INFO_MENU_EN  # the menu still works afterwards
+    recorded = turns(db, call)[2]
+    assert (recorded.node, recorded.input) == ("main_menu", "speech:there is a fire")
+
+
+def test_emergency_words_in_spanish_interrupt_and_return_to_the_menu(phone):
+    call = open_menu(phone, "es")
+    call.say("hay un incendio")
+    assert call.heard()[-2:] == [EMERGENCY_ES, MAIN_MENU_ES]
+    assert says(last_document(call))[0] == (EMERGENCY_ES, *VOICE_ES)
+
+
+@pytest.mark.parametrize("speech", ["¡EMERGÉNCIA!", "someone is bleeding", "my neighbour is not breathing",
+                                    "I smell a gas leak", "no respira", "hay humo"])
+def test_emergency_phrases_and_accents(phone, speech):
+    call = open_menu(phone)
+    call.say(speech)
+    assert call.heard()[-2:] == [EMERGENCY_EN, MAIN_MENU_EN]
+
+
+@pytest.mark.parametrize("speech", ["firefly", "fireworks permit", "information"])
+def test_words_that_only_contain_an_emergency_word_do_not_interrupt(phone, speech):
+    call = open_menu(phone)
+    call.say(speech)
+    assert EMERGENCY_EN not in call.heard()
+
+
+def test_emergency_at_the_greeting(phone):
+    call = phone()
+    call.say("fire")
+    assert call.heard()[3:] == [EMERGENCY_EN, *GREETING]
+
+
+def test_emergency_at_the_information_menu(phone):
+    call = open_menu(phone)
+    call.press("3")
+    call.say("someone has a gun")
+    assert call.heard()[-2:] == [EMERGENCY_EN, INFO_MENU_EN]
+
+
+def test_emergency_at_the_after_hours_menu(phone, clock):
+    clock.set(2026, 12, 25, 10, 0)
+    call = phone()
+    call.press("2")
+    call.say("emergencia")
+    assert call.heard()[-2:] == [EMERGENCY_ES, CLOSED_MENU_ES]
+
+
+def test_emergency_at_the_department_no_answer_menu(phone):
+    call = open_menu(phone)
+    call.press("4")
+    call.press("1")
+    call.say("there is smoke")
+    assert call.heard()[-2:] == [EMERGENCY_EN, NO_ANSWER_DPW_EN]
+
+
+def test_emergency_interrupt_keeps_the_attempt(phone):
+    call = open_menu(phone)
+    call.press("7")
+    call.press("7")
+    call.say("fire")
+    assert query(last_document(call).find("Gather").get("action"))["attempt"] == "3"
+    call.press("7")
+    assert call.heard()[-2:] == [RETRY_EN, REP_EN]
+
+
+# ---- speech navigation ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("lang", "speech", "heard", "queue"), [
+    ("en", "representative", REP_EN, "hartford311-en"),
+    ("en", "I want to talk to a person", REP_EN, "hartford311-en"),
+    ("es", "representante", REP_ES, "hartford311-es"),
+    ("es", "quiero hablar con alguien", REP_ES, "hartford311-es"),
+    ("en", "representante", REP_EN, "hartford311-en"),  # the other language's word still works
+])
+def test_asking_for_a_representative_by_speech(phone, lang, speech, heard, queue):
+    call = open_menu(phone, lang)
+    call.say(speech)
+    assert call.heard()[-1] == heard
+    assert lines(call, "enqueue") == [queue]
+
+
+@pytest.mark.parametrize(("lang", "speech"), [("es", "información"), ("es", "Información, por favor"),
+                                              ("en", "information"), ("en", "press three"), ("es", "oprima tres")])
+def test_information_by_speech(phone, lang, speech):
+    call = open_menu(phone, lang)
+    call.say(speech)
+    expected = INFO_MENU_EN if lang == "en" else None
+    if expected:
+        assert call.heard()[-1] == expected
+    else:
+        assert call.heard()[-1].startswith(INFO_MENU_ES_START)
+
+
+def test_departments_by_speech(phone):
+    call = open_menu(phone)
+    call.say("department")
+    assert call.heard()[-len(DEPARTMENTS_EN):] == DEPARTMENTS_EN
+    call.say("public works")
+    assert call.heard()[-2:] == [CONNECTING_DPW_EN, NO_ANSWER_DPW_EN]
+    assert lines(call, "dial") == ["+18605550110"]
+
+
+def test_menu_gathers_carry_hints_in_the_callers_language(phone):
+    call = open_menu(phone)
+    hints = last_document(call).find("Gather").get("hints").split(", ")
+    assert {"representative", "status", "information"} <= set(hints)
+    assert "representante" not in hints
+
+
+# ---- departments ---------------------------------------------------------------------------------
+
+def test_department_transfer_not_answered(phone, db):
+    call = open_menu(phone)
+    call.press("4")
+    assert call.heard()[-len(DEPARTMENTS_EN):] == DEPARTMENTS_EN
+    call.press("1")
+    assert call.heard()[-2:] == [CONNECTING_DPW_EN, NO_ANSWER_DPW_EN]
+    dial = last_with(call, "Dial")
+    assert dial.get("timeout") == "25"
+    assert query(dial.get("action")) == {"node": "department_transfer", "lang": "en", "attempt": "1",
+                                         "event": "dial"}
+    assert [n.text for n in dial.findall("Number")] == ["+18605550110"]
+    assert call_row(db, call).answers.get("departments") == "dpw"
+
+    call.next_dial_result = "completed"
+    call.press("1")  # try again: answered this time
+    assert call.heard()[-1] == CONNECTING_DPW_EN
+    assert call.ended and lines(call, "event")[-1] == "dial result: completed"
+    assert call_row(db, call).outcome == "transfer_completed:department"
+
+
+def test_department_transfer_answered_ends_the_call(phone):
+    call = open_menu(phone)
+    call.press("4")
+    call.next_dial_result = "completed"
+    call.press("3")
+    assert call.heard()[-1] == "Connecting you to Health and Human Services. Please hold."
+    assert lines(call, "dial") == ["+18605550130"]
+    assert call.ended and call.transcript[-1].kind == "hangup"
+
+
+@pytest.mark.parametrize("result", ["busy", "failed", "no-answer"])
+def test_department_unanswered_then_representative(phone, result):
+    call = open_menu(phone)
+    call.press("4")
+    call.next_dial_result = result
+    call.press("1")
+    assert call.heard()[-1] == NO_ANSWER_DPW_EN
+    call.press("0")
+    assert call.heard()[-1] == REP_EN
+    assert lines(call, "enqueue") == ["hartford311-en"]
+
+
+def test_department_no_answer_back_to_the_main_menu(phone):
+    call = open_menu(phone)
+    call.press("4")
+    call.press("1")
+    call.press("9")
+    assert call.heard()[-1] == MAIN_MENU_EN
+
+
+def test_department_transfer_in_spanish(phone):
+    call = open_menu(phone, "es")
+    call.press("4")
+    assert "Para Obras Públicas, oprima 1." in call.heard()
+    call.press("1")
+    assert call.heard()[-2] == CONNECTING_DPW_ES
+    assert call.heard()[-1].startswith("Lo siento, nadie en Obras Públicas pudo atender su llamada.")
+
+
+def test_department_menu_star_goes_back(phone):
+    call = open_menu(phone)
+    call.press("4")
+    call.press("*")
+    assert call.heard()[-1] == MAIN_MENU_EN
+
+
+# ---- representatives -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("lang", "prompt", "queue"), [("en", REP_EN, "hartford311-en"),
+                                                       ("es", REP_ES, "hartford311-es")])
+def test_representative_queue_by_language(phone, db, lang, prompt, queue):
+    call = open_menu(phone, lang)
+    call.press("0")
+    assert call.heard()[-1] == prompt
+    enqueue = last_with(call, "Enqueue")
+    assert enqueue.text == queue
+    assert enqueue.find("Task") is None and enqueue.get("workflowSid") is None
+    assert query(enqueue.get("action")) == {"node": "representative_queue", "lang": lang, "attempt": "1",
+                                            "event": "queue"}
+    assert urlsplit(enqueue.get("waitUrl")).path == "/voice/wait" and query(enqueue.get("waitUrl")) == {"lang": lang}
+    assert call.ended
+    assert call_row(db, call).outcome == "representative_answered"
+
+
+@pytest.mark.parametrize("result", ["queue-full", "error", "system-error"])
+def test_representative_queue_failure_returns_to_the_menu(phone, result):
+    call = open_menu(phone)
+    call.next_queue_result = result
+    call.press("0")
+    assert call.heard()[-3:] == [REP_EN, REP_UNAVAILABLE_EN, MAIN_MENU_EN]
+    assert not call.ended
+
+
+def test_wait_url_reads_the_place_in_line(app, phone):
+    call = open_menu(phone, "es")
+    call.next_queue_result = "queue-full"
+    call.press("0")
+    wait_url = last_with(call, "Enqueue").get("waitUrl")
+    answer = signed_post(app, wait_url, {"QueuePosition": "3", "CallSid": call.call_sid})
+    assert answer.status_code == 200
+    document = ET.fromstring(answer.get_data(as_text=True))
+    assert says(document) == [("Usted es el número 3 en la fila. Gracias por esperar; un representante le "
+                               "atenderá pronto.", *VOICE_ES)]
+    assert document.find("Pause") is not None or document.find("Play") is not None
+
+
+@pytest.mark.parametrize("app", [{"routing": {"representative": {"workflow_sid": "WW" + "a" * 32}}}], indirect=True)
+@pytest.mark.parametrize(("lang", "language", "skill"), [("es", "es", "spanish"), ("en", "en", "english")])
+def test_taskrouter_task_carries_the_callers_language(phone, lang, language, skill):
+    call = open_menu(phone, lang)
+    call.press("0")
+    enqueue = last_with(call, "Enqueue")
+    assert enqueue.get("workflowSid") == "WW" + "a" * 32
+    assert not (enqueue.text or "").strip()
+    task = json.loads(enqueue.find("Task").text)
+    assert task["selected_language"] == language and task["skill"] == skill and task["route"] == "311"
+
+
+@pytest.mark.parametrize("app", [{"routing": {"representative": {"mode": "dial"}}}], indirect=True)
+@pytest.mark.parametrize(("lang", "number"), [("en", "+18605550100"), ("es", "+18605550101")])
+def test_representative_by_dial(phone, db, lang, number):
+    call = open_menu(phone, lang)
+    call.next_dial_result = "completed"
+    call.press("0")
+    dial = last_with(call, "Dial")
+    assert [n.text for n in dial.findall("Number")] == [number]
+    assert dial.get("timeout") == "30"
+    assert query(dial.get("action"))["event"] == "dial"
+    assert not lines(call, "enqueue")
+    assert call.ended
+    assert call_row(db, call).outcome == "representative_answered"
+
+
+@pytest.mark.parametrize("app", [{"routing": {"representative": {"mode": "dial"}}}], indirect=True)
+def test_representative_by_dial_not_answered(phone):
+    call = open_menu(phone)
+    call.press("0")
+    assert call.heard()[-3:] == [REP_EN, REP_UNAVAILABLE_EN, MAIN_MENU_EN]
+
+
+# ---- interpretation ------------------------------------------------------------------------------
+
+def test_interpretation_transfer_sends_the_account_digits(phone, db):
+    call = phone()
+    call.next_dial_result = "completed"
+    call.press("3")
+    assert call.heard()[3:] == [INTERPRETER_CONNECTING]
+    dial = last_with(call, "Dial")
+    assert dial.get("timeout") == "30"
+    assert query(dial.get("action"))["node"] == "interpretation"
+    numbers = dial.findall("Number")
+    assert [(n.text, n.get("sendDigits")) for n in numbers] == [("+18005550199", "wwww1234567#")]
+    assert call.ended
+    assert call_row(db, call).outcome == "transfer_completed:interpretation"
+
+
+def test_interpreter_not_answering_goes_to_a_representative(phone):
+    call = phone()
+    call.press("3")
+    assert call.heard()[3:] == [INTERPRETER_CONNECTING, INTERPRETER_FAILED, REP_EN]
+    assert lines(call, "enqueue") == ["hartford311-en"]
+
+
+def test_interpretation_by_speech(phone):
+    call = phone()
+    call.say("interpreter")
+    assert call.heard()[3] == INTERPRETER_CONNECTING
+
+
+@pytest.mark.parametrize("app", [{"routing": {"interpretation": {"send_digits": "ww42#"}}}], indirect=True)
+def test_interpretation_digits_come_from_config(phone):
+    call = phone()
+    call.press("3")
+    assert lines(call, "dial") == ["+18005550199 (sendDigits ww42#)"]
+
+
+def test_interpretation_after_hours(phone, clock):
+    clock.set(2026, 12, 25, 10, 0)
+    call = phone()
+    call.press("3")
+    assert call.heard()[3:] == [
+        f"311 is closed now. Interpreters are available during our hours, {HOURS_EN}. "
+        "If this is an emergency, hang up and dial 9-1-1.",
+        f"El 311 está cerrado en este momento. Hay intérpretes disponibles durante nuestro horario, {HOURS_ES}. "
+        "Si es una emergencia, cuelgue y marque 9-1-1.",
+    ]
+    assert call.ended and not lines(call, "dial")
+
+
+# ---- what is stored ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("to", "route"), [("311", "311"), ("ten-digit", "ten-digit"), ("+18605559999", "unknown")])
+def test_route_is_recorded(phone, db, to, route):
+    call = phone(to=to, from_="+18605550177")
+    row = call_row(db, call)
+    assert row.route == route
+    assert row.from_number == "+18605550177"
+    assert row.to_number == call.sim.to
+
+
+def test_turns_are_stored(phone, db):
+    call = phone()
+    call.press("2")
+    call.say("información")
+    call.silence()
+    call.hangup()
+    rows = [(t.node, t.event, t.input) for t in turns(db, call)]
+    assert rows == [
+        ("(arrival)", "start", None),
+        ("start", "gather", "2"),
+        ("main_menu", "gather", "speech:información"),
+        ("info_menu", "silence", None),
+    ]
+    assert [t.next_node for t in turns(db, call)][:3] == ["start", "main_menu", "info_menu"]
+    assert call_row(db, call).language == "es"
+
+
+def test_dial_results_are_stored_as_turns(phone, db):
+    call = open_menu(phone)
+    call.press("4")
+    call.next_dial_result = "busy"
+    call.press("1")
+    last = turns(db, call)[-1]
+    assert (last.node, last.event, last.input) == ("department_transfer", "dial", "busy")
+
+
+def test_status_callback_stores_final_status_and_duration(phone, db):
+    call = phone()
+    call.press("1")
+    call.hangup()
+    status = call.requests[-1]
+    assert urlsplit(status.url).path == "/voice/status" and status.status == 200
+    root = ET.fromstring(status.body)
+    assert root.tag == "Response" and len(root) == 0 and not (root.text or "").strip()
+    row = call_row(db, call)
+    assert row.final_status == "completed"
+    assert row.duration_seconds == 10  # the simulator's 5 seconds per request, two requests
+    assert row.ended_at is not None
+    assert row.outcome == "caller_hung_up"
+
+
+def test_status_callback_keeps_the_outcome_of_the_call(phone, db):
+    call = open_menu(phone)
+    call.press("0")
+    assert call_row(db, call).outcome == "representative_answered"
+
+
+def test_one_call_row_per_call(phone, db):
+    call = phone()
+    call.press("1")
+    call.press("3")
+    call.hangup()
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Call)) == 1
+
+
+def test_status_for_an_unknown_call_is_stored(app, db):
+    answer = signed_post(app, "/voice/status", {"CallSid": "CA" + "9" * 32, "CallStatus": "busy",
+                                                "CallDuration": "", "To": "+18607579311"})
+    assert answer.status_code == 200
+    row = db.scalars(select(Call).where(Call.call_sid == "CA" + "9" * 32)).one()
+    assert (row.final_status, row.duration_seconds, row.route) == ("busy", None, "ten-digit")
+
+
+# ---- plumbing for direct webhook requests --------------------------------------------------------
+
+def signed_post(app, path: str, params: dict):
+    """POST a webhook to the app signed as Twilio would sign it for http://localhost."""
+    url = "http://localhost" + path
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+    return app.test_client().post(path, data=params, headers={"X-Twilio-Signature": signature})
