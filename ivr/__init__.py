@@ -46,6 +46,7 @@ def load_line(settings: dict, flows_dir: Path, prompts_dir: Path,
     words = tuple(w for lang_words in speech.get("emergency_words", {}).values() for w in lang_words)
     engine = Engine(flow, catalog, EngineSettings(max_attempts=int(speech.get("max_attempts", 3)),
                                                   timeout=int(speech.get("timeout", 8)),
+                                                  max_failures_per_call=int(speech.get("max_failures_per_call", 2)),
                                                   emergency_words=words))
     try:
         line = LineConfig.from_settings(settings, catalog, secrets)

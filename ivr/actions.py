@@ -66,6 +66,13 @@ def begin_intake(services, ctx: Context) -> ActionResult:
     return ActionResult("ok")
 
 
+@handler("cancel_intake")
+def cancel_intake(services, ctx: Context) -> ActionResult:
+    """The caller cancelled: nothing was submitted, and a later hang-up is not an abandoned intake."""
+    ctx.answers["intake_active"] = False
+    return ActionResult("ok")
+
+
 @handler("choose_service_type")
 def choose_service_type(services, ctx: Context) -> ActionResult:
     """Remember the chosen type's name and whether its department needs contact details."""

@@ -184,10 +184,11 @@ def case_show(number: str) -> None:
         click.echo(f"  department: {found.department.name_en}   channel: {found.channel}   language: {found.language}")
         click.echo(f"  location:   {found.location or '(no fixed location)'}")
         click.echo(f"  description: {found.description or ('(recording) ' + (found.recording_url or ''))}")
-        if found.contact_name or found.contact_phone:
-            click.echo(f"  contact:    {found.contact_name or ''} {found.contact_phone or ''}".rstrip())
-        click.echo(f"  requested:  {found.requested_at:%Y-%m-%d %H:%M} UTC   expected: "
-                   f"{found.expected_at:%Y-%m-%d %H:%M} UTC" if found.expected_at else "")
+        contact = " ".join(filter(None, (found.contact_name, found.contact_phone, found.contact_email)))
+        if contact:
+            click.echo(f"  contact:    {contact}")
+        expected = f"{found.expected_at:%Y-%m-%d %H:%M} UTC" if found.expected_at else "(no SLA)"
+        click.echo(f"  requested:  {found.requested_at:%Y-%m-%d %H:%M} UTC   expected: {expected}")
         for event in found.events:
             change = f"{event.from_status or '-'} -> {event.to_status}" if event.kind == "status" else event.kind
             visibility = "public" if event.public else "internal"

@@ -16,6 +16,7 @@ from .flows import DIRECTORY_ITEMS, ENTRY_NODE, RETRY, Flow, Node, PromptRef, Ta
 from .prompts import LANGUAGES, Catalog
 
 MAX_NODES_PER_TURN = 40  # a flow that chains more nodes than this without listening is a loop
+FAILURES_KEY = "failed_prompts"  # call-wide count of prompts the caller ran out of attempts at
 
 
 class FlowRuntimeError(RuntimeError):
@@ -224,6 +225,7 @@ class EngineSettings:
 
     max_attempts: int = 3
     timeout: int = 8
+    max_failures_per_call: int = 2
     emergency_words: tuple[str, ...] = ()
 
 
@@ -250,7 +252,9 @@ class Engine:
         if turn.speech and self._is_emergency(turn.speech):
             # Safety first: the 911 advisory interrupts, then the caller is back where they were.
             outcome.emergency = True
-            outcome.steps.append(self._speak("common.emergency", ctx, services))
+            # Before the caller has chosen a language, warn in every language the prompt speaks.
+            langs = list(dict.fromkeys(ref.lang for ref in node.prompt if ref.lang)) or [ctx.lang]
+            outcome.steps.extend(self._speak("common.emergency", ctx, services, lang) for lang in langs)
             self._listen(node, turn.attempt, outcome, ctx, services)
             return outcome
         handler = {
@@ -369,6 +373,15 @@ class Engine:
         """Where a caller goes after too many tries (flow default)."""
         return self.flow.defaults.get("on_fail", ENTRY_NODE)
 
+    def _give_up_target(self, node: Node, ctx: Context, services: Services) -> str:
+        """After too many tries: the node's fallback, or the flow's goodbye once a call has failed too often."""
+        failures = int(ctx.answers.get(FAILURES_KEY, 0)) + 1
+        ctx.answers[FAILURES_KEY] = failures
+        # A caller who cannot be helped (silent line, no representative free) must not cycle for ever.
+        if failures > self.settings.max_failures_per_call and self.flow.defaults.get("on_give_up"):
+            return self.flow.defaults["on_give_up"]
+        return node.on_fail or self._fail_node(ctx, services)
+
     def _retry(self, node: Node, attempt: int, outcome: Outcome, ctx: Context, services: Services,
                say: Iterable[str] = ("common.retry",)) -> None:
         """Apologise and ask again, or give up after the last attempt."""
@@ -377,7 +390,7 @@ class Engine:
             outcome.steps.append(self._speak(key, ctx, services))
         if attempt >= limit:
             outcome.end_reason = "too_many_tries"
-            self._enter(self.flow.node(node.on_fail or self._fail_node(ctx, services)), outcome, ctx, services)
+            self._enter(self.flow.node(self._give_up_target(node, ctx, services)), outcome, ctx, services)
         else:
             self._listen(node, attempt + 1, outcome, ctx, services)
 
@@ -443,6 +456,8 @@ class Engine:
 
     def _listen(self, node: Node, attempt: int, outcome: Outcome, ctx: Context, services: Services) -> None:
         """Emit the listening step for an input node."""
+        if not outcome.trail or outcome.trail[-1] != node.name:
+            outcome.trail.append(node.name)
         prompts = []
         for ref in node.prompt:
             if ref.key == DIRECTORY_ITEMS:

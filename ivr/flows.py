@@ -13,6 +13,7 @@ NODE_KINDS = ("say", "menu", "branch", "action", "input", "record", "transfer", 
 INPUT_KINDS = ("menu", "input", "record")
 ENTRY_NODE = "start"
 DIRECTORY_ITEMS = "@items"  # in a directory menu's prompt list: where the entries are read
+ENGINE_PROMPTS = ("common.retry", "common.emergency")  # spoken by the engine itself, not named in flows
 RETRY = "@retry"  # an action result mapped here re-prompts the same node, counting an attempt
 
 # Which keys each kind accepts beyond name/kind; anything else is a typo worth stopping for.
@@ -228,7 +229,10 @@ def validate(flow: Flow, catalog: Catalog, actions: set[str], conditions: set[st
     """Check every node, prompt, action, condition, directory and language a flow refers to."""
     if ENTRY_NODE not in flow.nodes:
         raise FlowError(f"flows: no node named {ENTRY_NODE!r} to start calls at")
-    for fallback in ("on_fail", "on_fail_closed"):
+    for key in ENGINE_PROMPTS:
+        if not catalog.has(key):
+            raise FlowError(f"prompts: the engine needs prompt {key!r}")
+    for fallback in ("on_fail", "on_give_up"):
         if flow.defaults.get(fallback) and flow.defaults[fallback] not in flow.nodes:
             raise FlowError(f"flows: defaults.{fallback}: unknown node {flow.defaults[fallback]!r}")
     for node in flow.nodes.values():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -155,8 +155,9 @@ class Case(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     recording_url: Mapped[str | None] = mapped_column(String(500))
     location: Mapped[str | None] = mapped_column(String(300))
-    latitude: Mapped[float | None] = mapped_column()
-    longitude: Mapped[float | None] = mapped_column()
+    # Float spelled out, as in migration 0002: SQLAlchemy 2.1 maps a bare `float` to Double.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     contact_name: Mapped[str | None] = mapped_column(String(120))   # never public
     contact_phone: Mapped[str | None] = mapped_column(String(32))   # never public
     contact_email: Mapped[str | None] = mapped_column(String(200))  # never public

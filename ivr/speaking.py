@@ -16,10 +16,18 @@ def _plain_spaces(text: str) -> str:
     return text.replace("\u202f", " ").replace("\xa0", " ")
 
 
+SPANISH_DAY_PARTS = ((12, "de la mañana"), (13, "del mediodía"), (20, "de la tarde"), (24, "de la noche"))
+
+
 def spoken_time(value: time, lang: str) -> str:
-    """'8 AM', '5:30 PM' / '8 a. m.'"""
-    pattern = "h a" if value.minute == 0 else "h:mm a"
-    return _plain_spaces(format_time(value, pattern, locale=LOCALES[lang]))
+    """'8 AM', '5:30 PM' / '8 de la mañana', '5:30 de la tarde'."""
+    pattern = "h" if value.minute == 0 else "h:mm"
+    clock = format_time(value, pattern, locale=LOCALES[lang])
+    if lang == "es":
+        # Spoken Spanish names the part of the day; "p.m." also ends sentences with a double period.
+        part = next(words for limit, words in SPANISH_DAY_PARTS if value.hour < limit)
+        return f"{clock} {part}"
+    return _plain_spaces(format_time(value, pattern + " a", locale=LOCALES[lang]))
 
 
 def spoken_date(value: date | datetime, lang: str) -> str:

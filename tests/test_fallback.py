@@ -16,7 +16,7 @@ from ivr.twiml_check import assert_valid_twiml
 from tests.conftest import AUTH_TOKEN, CheckedTransport
 
 HOURS_EN = "Monday to Friday, 8 AM to 5 PM"
-HOURS_ES = "de lunes a viernes, de 8 a.m. a 5 p.m."
+HOURS_ES = "de lunes a viernes, de 8 de la mañana a 5 de la tarde"
 OPEN_EN = ("We are sorry, we are having technical trouble. If this is a police, fire or medical emergency, "
            "hang up and dial 9-1-1. Please hold while we connect you to a representative.")
 OPEN_ES = ("Lo sentimos, tenemos problemas técnicos. Si es una emergencia de policía, bomberos o médica, "

@@ -1,19 +1,14 @@
-"""Tests for ivr.sms: the real twilio Client talking to a local HTTP stand-in for api.twilio.com."""
+"""Tests for ivr.sms: the real twilio Client talking to a local HTTP stand-in for api.twilio.com (conftest)."""
 
 from __future__ import annotations
 
 import ast
 import base64
-import json
 import logging
 import re
 import socket
-import threading
 import time
-import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
 
@@ -24,124 +19,7 @@ ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "sms-test-token-fedcba9876543210"
 FROM = "+18605550100"
 TO = "+18605551234"
-MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json$")
-INVALID_TO = {
-    "code": 21211,
-    "message": "The 'To' number is not a valid phone number.",
-    "more_info": "https://www.twilio.com/docs/errors/21211",
-    "status": 400,
-}
-
-
-class StandIn:
-    """What the fake Twilio saw, and how it should answer the next request."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.status = 201  # 201 = accept the message; anything else = answer with error_body
-        self.error_body: dict = INVALID_TO
-        self.delay = 0.0  # seconds to stall before answering
-        self.release = threading.Event()  # set at teardown so a stalled handler ends at once
-        self.url = ""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_POST(self):  # noqa: N802 - the name http.server dispatches to
-        stand_in = self.server.stand_in
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode()
-        form = {key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()}
-        stand_in.requests.append(
-            {
-                "method": self.command,
-                "path": self.path,
-                "form": form,
-                "authorization": self.headers.get("Authorization"),
-            }
-        )
-        if stand_in.delay:
-            stand_in.release.wait(stand_in.delay)
-        match = MESSAGES_PATH.match(self.path)
-        if not match:
-            self._answer(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
-        elif stand_in.status != 201:
-            self._answer(stand_in.status, stand_in.error_body)
-        else:
-            self._answer(201, _message_resource(match.group(1), form))
-
-    def _answer(self, status: int, payload: dict):
-        data = json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except OSError:
-            pass  # the client gave up waiting (timeout test)
-
-    def log_message(self, format, *args):  # noqa: A002 - keep the test output quiet
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    stand_in: StandIn
-
-    def handle_error(self, request, client_address):
-        pass  # a client hanging up mid-answer is expected in the timeout test
-
-
-def _message_resource(account_sid: str, form: dict) -> dict:
-    """A Message resource as Twilio returns it on create."""
-    sid = "SM" + uuid.uuid4().hex
-    now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
-    return {
-        "account_sid": account_sid,
-        "api_version": "2010-04-01",
-        "body": form.get("Body", ""),
-        "date_created": now,
-        "date_sent": None,
-        "date_updated": now,
-        "direction": "outbound-api",
-        "error_code": None,
-        "error_message": None,
-        "from": form.get("From"),
-        "messaging_service_sid": None,
-        "num_media": "0",
-        "num_segments": "1",
-        "price": None,
-        "price_unit": "USD",
-        "sid": sid,
-        "status": "queued",
-        "subresource_uris": {"media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"},
-        "to": form.get("To"),
-        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
-    }
-
-
-@pytest.fixture
-def twilio_stand_in(monkeypatch):
-    """A fake api.twilio.com on 127.0.0.1, served from a thread for one test."""
-    # Never route the loopback stand-in through a proxy someone has configured.
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    stand_in = StandIn()
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.stand_in = stand_in
-    host, port = server.server_address[:2]
-    stand_in.url = f"http://{host}:{port}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield stand_in
-    finally:
-        stand_in.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=2)
+# The stand-in for api.twilio.com is the `twilio_stand_in` fixture in conftest.py.
 
 
 def settings_for(url: str, **changes) -> SmsSettings:

@@ -1,0 +1,250 @@
+"""The `ivr` console command: cases, config sync, emergency closures and simulated calls, on the suite's database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+import ivr
+from ivr import cases
+from ivr.casenumbers import case_number_for_serial
+from ivr.cli import main
+from ivr.db import make_engine
+from ivr.models import Base, Call, Case, Closure, Department, ServiceType
+
+HARTFORD = ZoneInfo("America/New_York")
+
+
+def wipe(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def run(monkeypatch, database_url, clock):
+    """run('case', 'show', N) -> click Result. The CLI builds its own app from DATABASE_URL, at the test clock."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("USER", "cli-test")
+    for name in ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "IVR_CONFIG", "IVR_CONFIG_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    real_create_app = ivr.create_app
+    built = []
+
+    def create_app_at_test_clock(test_config=None):
+        app = real_create_app({**(test_config or {}), "CLOCK": clock})
+        built.append(app)
+        return app
+
+    monkeypatch.setattr(ivr, "create_app", create_app_at_test_clock)
+
+    def invoke(*args: str):
+        return CliRunner().invoke(main, list(args))
+
+    yield invoke
+    for app in built:
+        app.extensions["ivr"].db.dispose()
+    wipe(database_url)
+
+
+@pytest.fixture
+def pothole_case(app, db):
+    """A pothole case with contact details and two events, made through the case service."""
+    schedule = app.extensions["ivr"].line.schedule
+    case, _ = cases.create_case(db, cases.NewCase(
+        service_type="pothole", location="45 Park Terrace", description="deep hole",
+        contact_name="Maria Lopez", contact_phone="+18605554477"),
+        schedule, actor="phone", now=datetime(2026, 12, 1, 10, 0, tzinfo=HARTFORD))
+    cases.update_status(db, case, "in_progress", "Crew assigned", public=True, actor="alice",
+                        now=datetime(2026, 12, 2, 9, 30, tzinfo=HARTFORD))
+    db.commit()
+    return case
+
+
+def fresh(db, case: Case) -> Case:
+    db.expire_all()
+    return db.get(Case, case.id)
+
+
+# ---- case show -----------------------------------------------------------------------------------
+
+def test_case_show_prints_the_case_and_its_audit_trail(run, pothole_case):
+    number = pothole_case.number
+
+    result = run("case", "show", f"{number[:4]} {number[4:]}")
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"Case {number[:4]} {number[4:]}  pothole  [in_progress]"
+    assert "  department: Public Works   channel: phone   language: en" in lines
+    assert "  location:   45 Park Terrace" in lines
+    assert "  description: deep hole" in lines
+    assert "  contact:    Maria Lopez +18605554477" in lines  # staff see contact details
+    assert "  requested:  2026-12-01 15:00 UTC   expected: 2026-12-07 22:00 UTC" in lines
+    events = [line.split() for line in lines if line.startswith("  2026-")]
+    assert events == [
+        ["2026-12-01", "15:00", "phone", "created", "public", "received", "by", "phone"],
+        ["2026-12-02", "14:30", "alice", "open", "->", "in_progress", "public", "Crew", "assigned"],
+    ]
+
+
+def test_case_show_unknown_number(run, app):
+    unknown = case_number_for_serial(8_999_998)
+
+    result = run("case", "show", unknown)
+
+    assert result.exit_code == 1
+    assert f"no case {unknown[:4]} {unknown[4:]}" in result.output
+
+
+def test_case_show_bad_check_digit(run, pothole_case):
+    number = pothole_case.number
+    typo = number[:-1] + str((int(number[-1]) + 1) % 10)
+
+    result = run("case", "show", typo)
+
+    assert result.exit_code == 1
+    assert f"Error: {typo} is not a valid case number (check digit fails)" in result.output
+    assert "Maria" not in result.output
+
+
+# ---- case update ---------------------------------------------------------------------------------
+
+def test_case_update_writes_an_event(run, db, pothole_case):
+    result = run("case", "update", pothole_case.number, "--status", "closed", "--note", "Filled the hole",
+                 "--by", "alice")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"case {pothole_case.number}: closed - Filled the hole"
+    case = fresh(db, pothole_case)
+    assert case.status == "closed" and case.closed_at is not None
+    last = case.events[-1]
+    assert (last.kind, last.actor, last.from_status, last.to_status, last.note, last.public) == (
+        "status", "alice", "in_progress", "closed", "Filled the hole", True)
+    assert len(case.events) == 3
+
+
+def test_case_update_internal_note_only(run, db, pothole_case):
+    result = run("case", "update", pothole_case.number, "--note", "Waiting for asphalt", "--internal", "--by", "bob")
+
+    assert result.exit_code == 0, result.output
+    case = fresh(db, pothole_case)
+    last = case.events[-1]
+    assert (last.kind, last.actor, last.to_status, last.note, last.public) == (
+        "note", "bob", "in_progress", "Waiting for asphalt", False)
+    assert case.status == "in_progress"
+
+
+def test_case_update_defaults_the_actor_to_the_user(run, db, pothole_case):
+    assert run("case", "update", pothole_case.number, "--status", "on_hold").exit_code == 0
+    assert fresh(db, pothole_case).events[-1].actor == "cli-test"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [(["--by", "alice"], 1, "give a new status, a note, or both"),
+     (["--status", "finished"], 2, "Invalid value for '--status'")],
+)
+def test_case_update_refuses_bad_changes(run, db, pothole_case, args, code, message):
+    result = run("case", "update", pothole_case.number, *args)
+
+    assert result.exit_code == code
+    assert message in result.output
+    assert len(fresh(db, pothole_case).events) == 2
+
+
+def test_case_update_unknown_or_mistyped_number(run, db, pothole_case):
+    typo = pothole_case.number[:-1] + str((int(pothole_case.number[-1]) + 1) % 10)
+    for number in (typo, case_number_for_serial(8_999_998)):
+        result = run("case", "update", number, "--status", "closed", "--by", "alice")
+        assert result.exit_code == 1
+        assert f"no case {number}" in result.output
+    assert fresh(db, pothole_case).status == "in_progress"
+
+
+# ---- sync-config ---------------------------------------------------------------------------------
+
+def test_sync_config_twice(run, database_url):
+    wipe(database_url)
+
+    first = run("sync-config")
+    second = run("sync-config")
+
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == "departments added: 8, departments updated: 0, types added: 12, types updated: 0"
+    assert second.output.strip() == "departments added: 0, departments updated: 0, types added: 0, types updated: 0"
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(select(ServiceType.name_es).where(ServiceType.code == "pothole")) == "bache"
+            assert len(conn.execute(select(Department.code)).all()) == 8
+    finally:
+        engine.dispose()
+
+
+# ---- closures ------------------------------------------------------------------------------------
+
+def test_closure_start_status_end(run, app, db, phone):
+    assert run("closure", "status").output.strip() == "no emergency closure; regular hours apply."
+
+    started = run("closure", "start", "--message", "City offices are closed for snow.", "--message-es",
+                  "Las oficinas están cerradas por la nieve.", "--by", "alice")
+    assert started.exit_code == 0, started.output
+    assert started.output.strip() == ("311 is now closed for an emergency; callers hear the after-hours menu "
+                                      "and: City offices are closed for snow.")
+    status = run("closure", "status").output.strip()
+    assert status.startswith("closed since ") and status.endswith("UTC by alice: City offices are closed for snow.")
+
+    # Callers hear it at once, although the clock says 311 is open.
+    call = phone()
+    call.press("1")
+    assert call.heard()[-2].startswith("311 is closed now because of an emergency closure. "
+                                       "City offices are closed for snow.")
+
+    ended = run("closure", "end", "--by", "bob")
+    assert ended.output.strip() == "emergency closure ended; regular hours apply."
+    assert run("closure", "end").output.strip() == "no emergency closure was in force."
+    assert run("closure", "status").output.strip() == "no emergency closure; regular hours apply."
+    db.expire_all()
+    [closure] = db.scalars(select(Closure)).all()
+    assert (closure.started_by, closure.ended_by, closure.message_es) == (
+        "alice", "bob", "Las oficinas están cerradas por la nieve.")
+    assert closure.ended_at is not None
+
+
+# ---- call ----------------------------------------------------------------------------------------
+
+def test_call_script_prints_a_transcript(run):
+    result = run("call", "--script", "1,<silence>")
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    menu = ("CALLER HEARS (en-US): To report a problem or request a service, press 1. To check the status of a case, "
+            "press 2. For city information, press 3. To reach a city department, press 4. To speak with a "
+            "representative, press 0. To hear this again, press 9.")
+    assert lines[0].startswith("CALLER HEARS (en-US): City of Hartford 311, your One Call to City Hall.")
+    assert lines[1].startswith("CALLER HEARS (es-US): Si es una emergencia")
+    assert lines[3:] == ["CALLER PRESSES: 1", menu, "CALLER IS SILENT",
+                         "CALLER HEARS (en-US): Sorry, I didn't get that.", menu]
+
+
+def test_call_records_the_route_dialled(run, database_url):
+    result = run("call", "--to", "ten-digit", "--from", "+18605557777", "--script", "1,<hangup>")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-2:] == ["CALLER HANGS UP", "-- call ended --"]
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(Call.route, Call.from_number, Call.final_status)).all()
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in rows] == [("ten-digit", "+18605557777", "completed")]
