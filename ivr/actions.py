@@ -46,6 +46,16 @@ def _said(ctx: Context) -> str:
     return " ".join((ctx.speech or "").split())[:MAX_TEXT]
 
 
+def _take_speech(ctx: Context, key: str, retry_prompt: str, shortest: int) -> ActionResult:
+    """Keep what the caller said as answer `key` (and its read-back `key_text`), or ask again."""
+    said = _said(ctx)
+    if len(said) < shortest:
+        return ActionResult("invalid", say=(retry_prompt,))
+    ctx.answers[key] = said
+    ctx.answers[f"{key}_text"] = said
+    return ActionResult("ok")
+
+
 # ---- report a problem ----------------------------------------------------------------------------
 
 @handler("directory:service_types")
@@ -97,12 +107,7 @@ def take_location(services, ctx: Context) -> ActionResult:
         ctx.answers["location"] = None
         ctx.answers["location_text"] = services.catalog.text(ctx.lang, "report.no_location")
         return ActionResult("none")
-    said = _said(ctx)
-    if len(said) < 3:
-        return ActionResult("invalid", say=("report.location_retry",))
-    ctx.answers["location"] = said
-    ctx.answers["location_text"] = said
-    return ActionResult("ok")
+    return _take_speech(ctx, "location", "report.location_retry", shortest=3)
 
 
 @handler("take_name")
@@ -157,12 +162,7 @@ def take_description(services, ctx: Context) -> ActionResult:
     """A few words about the problem, or 1 to leave a recording instead."""
     if (ctx.digits or "").startswith("1"):
         return ActionResult("record")
-    said = _said(ctx)
-    if len(said) < 2:
-        return ActionResult("invalid", say=("report.description_retry",))
-    ctx.answers["description"] = said
-    ctx.answers["description_text"] = said
-    return ActionResult("ok")
+    return _take_speech(ctx, "description", "report.description_retry", shortest=2)
 
 
 @handler("take_recording")
