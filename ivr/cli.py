@@ -157,8 +157,11 @@ def call(to: str, from_: str, url: str | None, script: str | None, token: str | 
     if script:
         result = simulator.run_script(sim, simulator.parse_script(script))
         click.echo(simulator.format_transcript(result))
-        sys.exit(1 if result.application_error else 0)
-    simulator.interactive(sim.dial())
+    else:
+        result = simulator.interactive(sim.dial())
+    for problem in result.twiml_problems:
+        click.echo(f"TwiML problem: {problem}", err=True)
+    sys.exit(1 if result.application_error or result.twiml_problems else 0)
 
 
 @main.group()

@@ -10,11 +10,8 @@ event (simulated outcomes: dial result, agent connected), http (non-2xx or non-T
 unknown (verbs the simulator does not execute).
 """
 
-import argparse
-import os
 import re
 import secrets
-import sys
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -696,33 +693,3 @@ def _apply_typed(call: Call, typed: str) -> None:
         call.press(typed)
     else:
         raise ValueError(f"don't know how to do {typed!r}")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Call a running IVR from the terminal: interactively, or with --script."""
-    parser = argparse.ArgumentParser(description="Simulate a Twilio caller against a running IVR.")
-    parser.add_argument("--url", default="http://127.0.0.1:5000", help="where the server listens")
-    parser.add_argument("--public-url", help="the URL Twilio would sign (default: --url)")
-    parser.add_argument("--token", default=os.environ.get("TWILIO_AUTH_TOKEN"), help="auth token")
-    parser.add_argument("--from", dest="from_", default="+18605550100", help="caller's number")
-    parser.add_argument("--dial-result", default="no-answer", choices=sorted(DIAL_RESULTS))
-    parser.add_argument("--script", help='comma-separated steps, e.g. "2,1,<silence>,say:pothole"')
-    args = parser.parse_args(argv)
-    if not args.token:
-        parser.error("pass --token or set TWILIO_AUTH_TOKEN")
-    sim = Simulator(
-        HttpTransport(args.url), args.token, args.public_url or args.url,
-        from_=args.from_, dial_result=args.dial_result,
-    )
-    if args.script:
-        call = run_script(sim, args.script)
-        print(format_transcript(call))
-    else:
-        call = interactive(sim.dial())
-    for problem in call.twiml_problems:
-        print(f"TwiML problem: {problem}", file=sys.stderr)
-    return 1 if call.application_error or call.twiml_problems else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
