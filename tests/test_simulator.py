@@ -469,6 +469,7 @@ def test_transports_post_a_path_with_its_query(app, live_url):
     assert [hit["args"] for hit in received(app)] == [{"lang": "en"}, {"lang": "en"}]
 
 
+@pytest.mark.serves_invalid_twiml
 def test_twiml_problems_are_collected_per_document(app, sim):
     assert sim.dial().twiml_problems == []
     call = simulator(app, voice_path="/bad-twiml").dial()
