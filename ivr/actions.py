@@ -10,7 +10,8 @@ import logging
 from collections.abc import Callable
 
 from . import casenumbers, cases, phone, sms
-from .engine import ActionResult, Context, DirectoryEntry, normalise_speech
+from .engine import ActionResult, Context, DirectoryEntry, contains_phrase, normalise_speech
+from .prompts import LANGUAGES
 from .speaking import spoken_date
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,24 @@ def begin_intake(services, ctx: Context) -> ActionResult:
     ctx.answers["intake_count"] = count
     ctx.answers["intake_key"] = f"{ctx.call_sid}:{count}"
     ctx.answers["intake_active"] = True
+    named = _service_type_named(services, ctx)
+    if named:
+        # "I want to report a pothole" at the main menu: no need to read the list of types.
+        ctx.answers["service_types"] = named
+        return ActionResult("named")
     return ActionResult("ok")
+
+
+def _service_type_named(services, ctx: Context) -> str | None:
+    """The service type whose keyword the caller said, in their language first."""
+    said = normalise_speech(ctx.speech or "")
+    if not said:
+        return None
+    for lang in [ctx.lang] + [code for code in LANGUAGES if code != ctx.lang]:
+        for entry in services.line.service_types:
+            if any(contains_phrase(said, word) for word in entry.words.get(lang, ())):
+                return entry.code
+    return None
 
 
 @handler("cancel_intake")
@@ -91,7 +109,7 @@ def choose_service_type(services, ctx: Context) -> ActionResult:
         return ActionResult("unknown")
     ctx.answers["type_name"] = info["name_es" if ctx.lang == "es" else "name_en"]
     ctx.answers["requires_contact"] = bool(info.get("requires_contact"))
-    return ActionResult("ok")
+    return ActionResult("ok", say=("report.type_chosen",))
 
 
 @handler("condition:requires_contact")

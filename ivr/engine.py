@@ -194,7 +194,7 @@ def normalise_speech(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9# ]+", " ", plain).split())
 
 
-def _contains_phrase(speech: str, phrase: str) -> bool:
+def contains_phrase(speech: str, phrase: str) -> bool:
     """Whole-word phrase match inside normalised speech."""
     phrase = normalise_speech(phrase)
     return bool(phrase) and f" {phrase} " in f" {speech} "
@@ -344,7 +344,7 @@ class Engine:
             order = [ctx.lang] + [lang for lang in LANGUAGES if lang != ctx.lang]
             for lang in order:
                 for digits, target, words in choices:
-                    if any(_contains_phrase(speech, word) for word in words.get(lang, ())):
+                    if any(contains_phrase(speech, word) for word in words.get(lang, ())):
                         return self._remember_choice(node, digits, target, ctx, services)
         return None
 
@@ -360,7 +360,7 @@ class Engine:
     def _is_emergency(self, speech: str) -> bool:
         """True if the caller said an emergency word in any language."""
         said = normalise_speech(speech)
-        return any(_contains_phrase(said, word) for word in self.settings.emergency_words)
+        return any(contains_phrase(said, word) for word in self.settings.emergency_words)
 
     # -- moving through the flow --
     def _go(self, target: Target, outcome: Outcome, ctx: Context, services: Services) -> None:

@@ -27,6 +27,10 @@ ACCOUNT_SID = "AC" + "fedcba9876543210" * 2
 WORDS = {
     "en": {
         "type_intro": "What would you like to report? Say it in a few words, or choose from this list.",
+        "chosen_no_heat": "You are reporting: no heat or hot water.",
+        "chosen_pothole": "You are reporting: pothole.",
+        "chosen_trash": "You are reporting: missed trash or recycling pickup.",
+        "report_pothole_at_menu": "I want to report a pothole",
         "location_ask": "Where is the problem? Say the street address or the nearest intersection. "
                         "If it has no fixed location, press 0.",
         "location_confirm": "I heard {location}. If that is right, press 1. To say it again, press 2.",
@@ -83,6 +87,10 @@ WORDS = {
     },
     "es": {
         "type_intro": "¿Qué desea reportar? Dígalo en pocas palabras, o elija de esta lista.",
+        "chosen_no_heat": "Usted está reportando: falta de calefacción o agua caliente.",
+        "chosen_pothole": "Usted está reportando: bache.",
+        "chosen_trash": "Usted está reportando: basura o reciclaje no recogido.",
+        "report_pothole_at_menu": "quiero reportar un bache",
         "location_ask": "¿Dónde está el problema? Diga la dirección o la intersección más cercana. "
                         "Si no tiene un lugar fijo, oprima 0.",
         "location_confirm": "Escuché {location}. Si es correcto, oprima 1. Para decirlo de nuevo, oprima 2.",
@@ -244,7 +252,7 @@ def test_no_heat_by_key_with_caller_id_as_call_back_number(phone, db, clock, lan
     w = WORDS[lang]
     call = report(phone, lang)
 
-    assert do(call, "press", "5") == [w["location_ask"]]
+    assert do(call, "press", "5") == [w["chosen_no_heat"], w["location_ask"]]
     assert do(call, "say", w["location_said"]) == [w["location_confirm"].format(location=w["location_said"])]
     assert do(call, "press", "1") == [w["name_ask"]]
     assert do(call, "say", w["name_said"]) == [w["phone_choice"]]
@@ -320,11 +328,24 @@ def test_withheld_caller_id_goes_straight_to_entering_a_number(phone, db):
 # ---- report a problem: types that need no contact details ----------------------------------------
 
 @BOTH
+def test_a_type_named_at_the_main_menu_skips_the_list_of_types(phone, db, lang):
+    w = WORDS[lang]
+    call = main_menu(phone, lang)
+
+    assert do(call, "say", w["report_pothole_at_menu"]) == [w["chosen_pothole"], w["location_ask"]]
+    do(call, "say", w["location_said"])
+    do(call, "press", "1")
+    do(call, "say", w["pothole_described"])
+    do(call, "press", "1")
+    assert only_case(db).service_type.code == "pothole"
+
+
+@BOTH
 def test_pothole_by_speech_asks_no_contact_details(phone, db, clock, lang):
     w = WORDS[lang]
     call = report(phone, lang)
 
-    assert do(call, "say", w["pothole_said"]) == [w["location_ask"]]
+    assert do(call, "say", w["pothole_said"]) == [w["chosen_pothole"], w["location_ask"]]
     do(call, "say", w["location_said"])
     assert do(call, "press", "1") == [w["description_ask"]]
     assert do(call, "say", w["pothole_described"]) == [w["summary"].format(
@@ -353,7 +374,7 @@ def test_missed_trash_by_key_with_no_fixed_location_and_a_recording(phone, db, l
     w = WORDS[lang]
     call = report(phone, lang)
 
-    assert do(call, "press", "1") == [w["location_ask"]]
+    assert do(call, "press", "1") == [w["chosen_trash"], w["location_ask"]]
     assert do(call, "press", "0") == [w["description_ask"]]
     assert do(call, "press", "1") == [w["record_ask"]]
     assert call.pending_verb == "Record"
