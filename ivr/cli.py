@@ -164,6 +164,33 @@ def call(to: str, from_: str, url: str | None, script: str | None, token: str | 
     sys.exit(1 if result.application_error or result.twiml_problems else 0)
 
 
+@main.command()
+@click.option("--abandoned", is_flag=True, help="Only callers who hung up in the middle of a report.")
+@click.option("--limit", default=20, show_default=True, type=int)
+def calls(abandoned: bool, limit: int) -> None:
+    """List recent calls: route, language, outcome (and what an abandoned report had collected)."""
+    from sqlalchemy import select
+
+    from .models import Call
+
+    app = _app()
+    query = select(Call).order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
+    if abandoned:
+        query = query.where(Call.outcome == "abandoned_intake")
+    with app.extensions["ivr"].db.session() as session:
+        rows = session.scalars(query).all()
+        if not rows:
+            click.echo("no calls" + (" abandoned mid-report" if abandoned else ""))
+        for row in rows:
+            click.echo(f"{row.started_at:%Y-%m-%d %H:%M} UTC  {row.call_sid}  {row.route:<9} {row.language}  "
+                       f"from {row.from_number or 'unknown'}  {row.outcome or 'in progress'}")
+            if row.outcome == "abandoned_intake":
+                answers = row.answers or {}
+                collected = {key: answers[key] for key in ("service_types", "location", "contact_name",
+                                                            "contact_phone", "description") if answers.get(key)}
+                click.echo(f"    collected: {collected or 'nothing yet'}")
+
+
 @main.group()
 def case() -> None:
     """Look up and update cases (staff)."""

@@ -248,3 +248,19 @@ def test_call_records_the_route_dialled(run, database_url):
     finally:
         engine.dispose()
     assert [tuple(row) for row in rows] == [("ten-digit", "+18605557777", "completed")]
+
+
+def test_calls_lists_abandoned_reports_with_what_they_collected(run, phone):
+    finished = phone(from_="+18605550111")
+    finished.press("1").press("3").hangup()
+    abandoned = phone(from_="+18605550122")
+    abandoned.press("1").press("1").press("2").say("12 Elm Street").press("1").hangup()
+
+    result = run("calls", "--abandoned")
+
+    assert result.exit_code == 0, result.output
+    assert abandoned.call_sid in result.output and "+18605550122" in result.output
+    assert "'service_types': 'pothole', 'location': '12 Elm Street'" in result.output
+    assert finished.call_sid not in result.output
+    everything = run("calls")
+    assert finished.call_sid in everything.output and abandoned.call_sid in everything.output
