@@ -231,7 +231,7 @@ def submit_case(services, ctx: Context) -> ActionResult:
     answers["case_department"] = _capitalised(case.department.name(ctx.lang))
     answers["sla_text"] = _sla_text(info, ctx.lang, services.catalog)
     answers["intake_active"] = False
-    return ActionResult("created")
+    return ActionResult("created", call_outcome="case_created")
 
 
 @handler("condition:sms_enabled")

@@ -66,6 +66,7 @@ class ActionResult:
     outcome: str
     say: tuple[str, ...] = ()
     values: dict = field(default_factory=dict)
+    call_outcome: str | None = None  # what the call achieved, for the call record (e.g. "case_created")
 
 
 @dataclass(frozen=True)
@@ -398,6 +399,7 @@ class Engine:
                          services: Services) -> None:
         """Run an input/record/action node's action and follow the branch for its result."""
         result = services.run_action(node.action, ctx)
+        outcome.end_reason = result.call_outcome or outcome.end_reason
         target = node.results.get(result.outcome, node.results.get("default"))
         if target is None:
             raise FlowRuntimeError(f"node {node.name!r}: action {node.action!r} gave unmapped {result.outcome!r}")
@@ -421,6 +423,7 @@ class Engine:
                 node = self.flow.node(node.then if services.condition(node.when, ctx) else node.otherwise)
             elif kind == "action":
                 result = services.run_action(node.action, ctx)
+                outcome.end_reason = result.call_outcome or outcome.end_reason
                 target = node.results.get(result.outcome, node.results.get("default"))
                 if target is None or target == RETRY:
                     raise FlowRuntimeError(f"node {node.name!r}: unmapped action result {result.outcome!r}")

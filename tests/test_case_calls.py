@@ -282,6 +282,7 @@ def test_no_heat_by_key_with_caller_id_as_call_back_number(phone, db, clock, lan
     assert_created_event(case)
     row = call_row(db, call)
     assert row.language == lang
+    assert row.outcome == "case_created"
     assert row.answers["case_number"] == case.number
     assert row.answers["intake_active"] is False
 
