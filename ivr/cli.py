@@ -155,7 +155,10 @@ def call(to: str, from_: str, url: str | None, script: str | None, token: str | 
         base = "http://localhost"
     sim = simulator.Simulator(transport, token, public_base_url=base, to=to_number, from_=from_)
     if script:
-        result = simulator.run_script(sim, simulator.parse_script(script))
+        try:
+            result = simulator.run_script(sim, simulator.parse_script(script))
+        except simulator.SimulatorError as exc:  # e.g. a step after the call ended: say so, no traceback
+            raise click.ClickException(str(exc)) from exc
         click.echo(simulator.format_transcript(result))
     else:
         result = simulator.interactive(sim.dial())

@@ -264,3 +264,11 @@ def test_calls_lists_abandoned_reports_with_what_they_collected(run, phone):
     assert finished.call_sid not in result.output
     everything = run("calls")
     assert finished.call_sid in everything.output and abandoned.call_sid in everything.output
+
+
+def test_call_script_with_a_step_after_the_call_ended_says_so_without_a_traceback(run):
+    result = run("call", "--script", "1,0,<silence>,<silence>,<silence>,<silence>,<silence>,<silence>,<silence>,1")
+
+    assert result.exit_code == 1
+    assert "the call has ended" in result.output
+    assert "Traceback" not in result.output
