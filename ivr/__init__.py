@@ -17,7 +17,7 @@ from .flows import Flow, load_flow, validate
 from .prompts import Catalog, load_catalog
 from .services import LineConfig
 
-BUILTIN_CONDITIONS = {"is_open", "is_emergency_closure"}
+BUILTIN_CONDITIONS = {"is_open", "is_emergency_closure", "is_holiday"}
 BUILTIN_DIRECTORIES = {"departments"}
 
 

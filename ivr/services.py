@@ -106,6 +106,8 @@ class CallServices:
             return self.is_open()
         if name == "is_emergency_closure":
             return self.closure is not None
+        if name == "is_holiday":
+            return self.line.schedule.closed_reason(self.now) == "holiday"
         handler = self.action_handlers.get(f"condition:{name}")
         if handler is None:
             raise KeyError(f"unknown condition {name!r}")

@@ -41,6 +41,10 @@ CLOSED_INTRO_EN = (f"311 is closed now. Our hours are {HOURS_EN}. "
                    "If this is a police, fire or medical emergency, hang up and call 9-1-1.")
 CLOSED_INTRO_ES = (f"El 311 está cerrado en este momento. Nuestro horario es {HOURS_ES}. "
                    "Si es una emergencia de policía, bomberos o médica, cuelgue y llame al 9-1-1.")
+CLOSED_HOLIDAY_EN = (f"311 is closed today for a city holiday. Our hours are {HOURS_EN}. "
+                     "If this is a police, fire or medical emergency, hang up and call 9-1-1.")
+CLOSED_HOLIDAY_ES = (f"El 311 está cerrado hoy por ser día feriado de la ciudad. Nuestro horario es {HOURS_ES}. "
+                     "Si es una emergencia de policía, bomberos o médica, cuelgue y llame al 9-1-1.")
 CLOSED_MENU_EN = ("You can still use these services. To report a non-urgent problem, press 1. "
                   "To check the status of a case, press 2. For city information, press 3. "
                   "To hear this again, press 9.")
@@ -227,29 +231,37 @@ def test_menu_repeat_with_nine(phone):
 # ---- hours ---------------------------------------------------------------------------------------
 
 CLOSED_TIMES = {
-    "christmas": (2026, 12, 25, 10, 0),
-    "saturday": (2026, 12, 5, 11, 0),
-    "night": (2026, 12, 1, 20, 0),
-    "early morning": (2026, 12, 1, 7, 59),
-    "closing time": (2026, 12, 1, 17, 0),
-    "day after thanksgiving": (2026, 11, 27, 10, 0),
+    "christmas": ((2026, 12, 25, 10, 0), CLOSED_HOLIDAY_EN),
+    "saturday": ((2026, 12, 5, 11, 0), CLOSED_INTRO_EN),
+    "night": ((2026, 12, 1, 20, 0), CLOSED_INTRO_EN),
+    "early morning": ((2026, 12, 1, 7, 59), CLOSED_INTRO_EN),
+    "closing time": ((2026, 12, 1, 17, 0), CLOSED_INTRO_EN),
+    "day after thanksgiving": ((2026, 11, 27, 10, 0), CLOSED_HOLIDAY_EN),
+    "lincoln's birthday": ((2026, 2, 12, 10, 0), CLOSED_HOLIDAY_EN),
 }
 
 
-@pytest.mark.parametrize("when", CLOSED_TIMES.values(), ids=CLOSED_TIMES.keys())
-def test_after_hours_call_in_english(phone, clock, when):
+@pytest.mark.parametrize(("when", "intro"), CLOSED_TIMES.values(), ids=CLOSED_TIMES.keys())
+def test_after_hours_call_in_english(phone, clock, when, intro):
     clock.set(*when)
     call = phone()
     call.press("1")
-    assert call.heard()[3:] == [CLOSED_INTRO_EN, CLOSED_MENU_EN]
+    assert call.heard()[3:] == [intro, CLOSED_MENU_EN]
     assert MAIN_MENU_EN not in call.heard()
 
 
 def test_after_hours_call_in_spanish(phone, clock):
-    clock.set(2026, 12, 25, 10, 0)
+    clock.set(2026, 12, 1, 20, 0)
     call = phone()
     call.press("2")
     assert call.heard()[3:] == [CLOSED_INTRO_ES, CLOSED_MENU_ES]
+
+
+def test_holiday_call_in_spanish(phone, clock):
+    clock.set(2026, 12, 25, 10, 0)
+    call = phone()
+    call.press("2")
+    assert call.heard()[3:] == [CLOSED_HOLIDAY_ES, CLOSED_MENU_ES]
     assert {(v, lang) for _, v, lang in says(last_document(call))} == {VOICE_ES}
 
 
