@@ -100,7 +100,9 @@ def _play_turn(make_turn) -> Response:
             call.answers = outcome.answers
             if outcome.end_reason:
                 call.outcome = outcome.end_reason[:64]
-            session.add(CallTurn(call_id=call.id, node=turn.node or "(arrival)", event=turn.event,
+            # An emergency-word interrupt is logged as such, so supervisors can review those calls.
+            event = "emergency" if outcome.emergency else turn.event
+            session.add(CallTurn(call_id=call.id, node=turn.node or "(arrival)", event=event,
                                  input=_input_text(turn), next_node=outcome.trail[-1] if outcome.trail else None,
                                  at=utcnow()))
         return twiml_response(response)

@@ -451,6 +451,8 @@ def test_emergency_words_in_english_interrupt_and_return_to_the_menu(phone, db):
     call = open_menu(phone)
     call.say("there is a fire")
     assert call.heard()[-2:] == [EMERGENCY_EN, MAIN_MENU_EN]
+    logged = db.scalars(select(CallTurn).where(CallTurn.event == "emergency")).all()
+    assert [(turn.node, turn.input) for turn in logged] == [("main_menu", "speech:there is a fire")]
     assert last_document(call).find("Gather") is not None and not call.ended
     call.press("3")
     assert call.heard()[-1] == INFO_MENU_EN  # the menu still works afterwards
