@@ -194,12 +194,12 @@ def take_recording(services, ctx: Context) -> ActionResult:
     return ActionResult("ok")
 
 
-def _sla_text(info: dict, lang: str, catalog) -> str:
-    """'3 business days' / '24 horas hábiles'."""
-    if info.get("sla_hours"):
-        count, unit = int(info["sla_hours"]), "hour"
+def _sla_text(service_type, lang: str, catalog) -> str:
+    """'3 business days' / '24 horas hábiles', from the same row that set the case's expected date."""
+    if service_type.sla_hours:
+        count, unit = service_type.sla_hours, "hour"
     else:
-        count, unit = int(info.get("sla_days") or 0), "day"
+        count, unit = service_type.sla_days or 0, "day"
     key = f"sla.{unit}" if count == 1 else f"sla.{unit}s"
     return catalog.text(lang, key, count=count)
 
@@ -225,11 +225,10 @@ def submit_case(services, ctx: Context) -> ActionResult:
     except cases.CaseError:
         log.exception("case intake failed for call %s", ctx.call_sid)
         return ActionResult("failed")
-    info = services.line.service_type_info[case.service_type.code]
     answers["case_number"] = case.number
     answers["case_number_spoken"] = casenumbers.spoken(case.number)
     answers["case_department"] = _capitalised(case.department.name(ctx.lang))
-    answers["sla_text"] = _sla_text(info, ctx.lang, services.catalog)
+    answers["sla_text"] = _sla_text(case.service_type, ctx.lang, services.catalog)
     answers["intake_active"] = False
     return ActionResult("created", call_outcome="case_created")
 

@@ -312,7 +312,7 @@ class Engine:
             outcome.steps.append(Hangup())
             return
         outcome.end_reason = f"queue_{turn.queue_result or 'error'}"
-        self._enter(self.flow.node(node.on_fail or self._fail_node(ctx, services)), outcome, ctx, services)
+        self._enter(self.flow.node(node.on_fail or self._fail_node), outcome, ctx, services)
 
     def _on_record(self, node: Node, turn: Turn, outcome: Outcome, ctx: Context, services: Services) -> None:
         """A recording finished (or the caller said nothing)."""
@@ -370,7 +370,8 @@ class Engine:
             outcome.lang = ctx.lang = target.set_lang
         self._enter(self.flow.node(target.node), outcome, ctx, services)
 
-    def _fail_node(self, ctx: Context, services: Services) -> str:
+    @property
+    def _fail_node(self) -> str:
         """Where a caller goes after too many tries (flow default)."""
         return self.flow.defaults.get("on_fail", ENTRY_NODE)
 
@@ -381,7 +382,7 @@ class Engine:
         # A caller who cannot be helped (silent line, no representative free) must not cycle for ever.
         if failures > self.settings.max_failures_per_call and self.flow.defaults.get("on_give_up"):
             return self.flow.defaults["on_give_up"]
-        return node.on_fail or self._fail_node(ctx, services)
+        return node.on_fail or self._fail_node
 
     def _retry(self, node: Node, attempt: int, outcome: Outcome, ctx: Context, services: Services,
                say: Iterable[str] = ("common.retry",)) -> None:
