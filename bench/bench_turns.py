@@ -23,8 +23,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from ivr import create_app
 from ivr.cases import sync_config
 from ivr.db import upgrade
-from ivr.security import twilio_signed
 from ivr.simulator import Simulator, WsgiTransport
+from ivr.voice.signature import twilio_signed
 
 TOKEN = "bench-token"
 OPEN = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("America/New_York"))

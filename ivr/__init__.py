@@ -9,13 +9,13 @@ from pathlib import Path
 
 from flask import Flask, jsonify, request
 
-from . import actions
 from .config import PROJECT_ROOT, ConfigError, load_settings, merge_tables, secrets_from_env
+from .core.engine import Engine, EngineSettings
+from .core.flows import Flow, load_flow, validate
+from .core.prompts import Catalog, load_catalog
 from .db import Database
-from .engine import Engine, EngineSettings
-from .flows import Flow, load_flow, validate
-from .prompts import Catalog, load_catalog
-from .services import LineConfig
+from .voice import actions
+from .voice.services import LineConfig
 
 BUILTIN_CONDITIONS = {"is_open", "is_emergency_closure", "is_holiday"}
 BUILTIN_DIRECTORIES = {"departments"}

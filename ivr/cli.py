@@ -8,8 +8,8 @@ import sys
 import click
 
 from .config import ConfigError
-from .flows import FlowError
-from .prompts import PromptError
+from .core.flows import FlowError
+from .core.prompts import PromptError
 
 
 def _app(require_token: bool = False):
@@ -203,8 +203,8 @@ def case() -> None:
 @click.argument("number")
 def case_show(number: str) -> None:
     """Show a case and its audit trail, contact details included (staff only)."""
-    from .casenumbers import grouped, is_valid, normalise
     from .cases import find_case
+    from .cases.numbers import grouped, is_valid, normalise
 
     app = _app()
     if not is_valid(normalise(number)):

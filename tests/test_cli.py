@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 import ivr
 from ivr import cases
-from ivr.casenumbers import case_number_for_serial
+from ivr.cases.numbers import case_number_for_serial
 from ivr.cli import main
 from ivr.db import make_engine
 from ivr.models import Base, Call, Case, Closure, Department, ServiceType

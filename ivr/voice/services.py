@@ -7,12 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from . import closures
-from .engine import ActionResult, Context, Destination, DirectoryEntry, QueueTarget
-from .prompts import Catalog
-from .schedule import Schedule
-from .sms import SmsSettings
-from .speaking import hours_phrase
+from .. import closures
+from ..core.engine import ActionResult, Context, Destination, DirectoryEntry, QueueTarget
+from ..core.prompts import Catalog
+from ..core.schedule import Schedule
+from ..core.speaking import hours_phrase
+from ..sms import SmsSettings
 
 
 @dataclass(frozen=True)

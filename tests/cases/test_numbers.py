@@ -1,10 +1,10 @@
-"""Tests for ivr.casenumbers."""
+"""Tests for ivr.cases.numbers."""
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ivr.casenumbers import (
+from ivr.cases.numbers import (
     MAX_SERIAL,
     SERIAL_BASE,
     case_number_for_serial,

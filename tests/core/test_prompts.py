@@ -1,4 +1,4 @@
-"""The prompt catalog (ivr/prompts.py): English and Spanish always agree, checked at load time."""
+"""The prompt catalog (ivr/core/prompts.py): English and Spanish always agree, checked at load time."""
 
 import re
 import string
@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from ivr.config import PROJECT_ROOT
-from ivr.prompts import LANGUAGES, Catalog, PromptError, Voice, load_catalog
+from ivr.core.prompts import LANGUAGES, Catalog, PromptError, Voice, load_catalog
 
 EN = """
 voice: Polly.Joanna-Neural

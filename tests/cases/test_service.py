@@ -15,8 +15,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from ivr import cases
-from ivr.casenumbers import case_number_for_serial, is_valid
 from ivr.cases import CaseError, NewCase
+from ivr.cases.numbers import case_number_for_serial, is_valid
 from ivr.models import Case, CaseEvent, CaseSerial, Department, ServiceType
 
 HARTFORD = ZoneInfo("America/New_York")
@@ -323,7 +323,7 @@ def _allocate_in_own_process(url: str, count: int, barrier, results) -> None:
         barrier.wait(timeout=60)
         for _ in range(count):
             with Session(engine) as session, session.begin():
-                got.append(cases.allocate_serial(session))
+                got.append(cases.service.allocate_serial(session))
     finally:
         engine.dispose()
         results.put(got)

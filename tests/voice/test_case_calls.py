@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 from twilio.request_validator import RequestValidator
 
 from ivr import cases
-from ivr.casenumbers import case_number_for_serial
+from ivr.cases.numbers import case_number_for_serial
 from ivr.models import Call, CallTurn, Case
 
 HARTFORD = ZoneInfo("America/New_York")

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from .engine import LANGUAGES, Speak, Turn
-from .models import Call, CallTurn, utcnow
-from .security import twilio_signed
+from ..core.engine import LANGUAGES, Speak, Turn
+from ..models import Call, CallTurn, utcnow
 from .services import CallServices
+from .signature import twilio_signed
 from .twiml import Renderer, speak_only
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from ivr.models import Call, CallTurn
-from ivr.security import twilio_signed
+from ivr.voice.signature import twilio_signed
 from tests.conftest import AUTH_TOKEN
 
 PUBLIC = "https://311.example.gov"

@@ -1,4 +1,4 @@
-"""Tests for ivr.schedule: opening hours, DST, Connecticut holidays and SLA arithmetic."""
+"""Tests for ivr.core.schedule: opening hours, DST, Connecticut holidays and SLA arithmetic."""
 
 import copy
 import dataclasses
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.schedule import DEFAULT_HOURS_CONFIG, Schedule, WeeklyHours, holidays_for_year
+from ivr.core.schedule import DEFAULT_HOURS_CONFIG, Schedule, WeeklyHours, holidays_for_year
 
 HARTFORD = ZoneInfo("America/New_York")
 EST = timedelta(hours=-5)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from . import casenumbers, cases, phone, sms
-from .engine import ActionResult, Context, DirectoryEntry, contains_phrase, normalise_speech
-from .prompts import LANGUAGES
-from .speaking import spoken_date
+from .. import cases, sms
+from ..cases import numbers as casenumbers
+from ..core import phone
+from ..core.engine import ActionResult, Context, DirectoryEntry, contains_phrase, normalise_speech
+from ..core.prompts import LANGUAGES
+from ..core.speaking import spoken_date
 
 log = logging.getLogger(__name__)
 

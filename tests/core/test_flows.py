@@ -1,4 +1,4 @@
-"""Flows as data (ivr/flows.py): every mistake is caught at load time, naming the file, node and key."""
+"""Flows as data (ivr/core/flows.py): every mistake is caught at load time, naming the file, node and key."""
 
 import shutil
 import textwrap
@@ -7,11 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 import ivr
-from ivr import actions, create_app, load_line
+from ivr import create_app, load_line
 from ivr.cli import main
 from ivr.config import PROJECT_ROOT, load_settings
-from ivr.flows import FlowError, load_flow, validate
-from ivr.prompts import PromptError, load_catalog
+from ivr.core.flows import FlowError, load_flow, validate
+from ivr.core.prompts import PromptError, load_catalog
+from ivr.voice import actions
 
 CATALOG = load_catalog(PROJECT_ROOT / "prompts")
 ACTIONS = {"known_action"}

@@ -1,4 +1,4 @@
-"""The call engine (ivr/engine.py) on a small flow, with a fake Services: no Flask, Twilio or database."""
+"""The call engine (ivr/core/engine.py) on a small flow, with a fake Services: no Flask, Twilio or database."""
 
 import subprocess
 import sys
@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from ivr.config import PROJECT_ROOT
-from ivr.engine import (
+from ivr.core.engine import (
     MAX_NODES_PER_TURN,
     ActionResult,
     Destination,
@@ -26,8 +26,8 @@ from ivr.engine import (
     normalise_speech,
     spoken_menu_key,
 )
-from ivr.flows import load_flow, validate
-from ivr.prompts import load_catalog
+from ivr.core.flows import load_flow, validate
+from ivr.core.prompts import load_catalog
 
 EN = """
 voice: en-voice
@@ -492,7 +492,7 @@ def test_the_engine_imports_no_web_or_database_code():
     probe = (
         "import pathlib, sys, types\n"
         "pkg = types.ModuleType('ivr'); pkg.__path__ = [str(pathlib.Path('ivr'))]; sys.modules['ivr'] = pkg\n"
-        "import ivr.engine, ivr.flows, ivr.prompts\n"
+        "import ivr.core.engine, ivr.core.flows, ivr.core.prompts\n"
         "print([m for m in ('flask', 'twilio', 'sqlalchemy') if m in sys.modules])\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=PROJECT_ROOT)

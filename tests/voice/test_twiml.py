@@ -1,4 +1,4 @@
-"""The TwiML renderer (ivr/twiml.py): engine outcomes become the documents Twilio executes."""
+"""The TwiML renderer (ivr/voice/twiml.py): engine outcomes become the documents Twilio executes."""
 
 import json
 import xml.etree.ElementTree as ET
@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from twilio.request_validator import RequestValidator
 
-from ivr.engine import (
+from ivr.core.engine import (
     Destination,
     Enqueue,
     Hangup,
@@ -18,9 +18,9 @@ from ivr.engine import (
     Speak,
     Transfer,
 )
-from ivr.prompts import Voice
-from ivr.twiml import Renderer, speak_only
+from ivr.core.prompts import Voice
 from ivr.twiml_check import assert_valid_twiml
+from ivr.voice.twiml import Renderer, speak_only
 from tests.conftest import AUTH_TOKEN
 
 VOICES = {"en": Voice("Polly.Joanna-Neural", "en-US"), "es": Voice("Polly.Lupe-Neural", "es-US")}

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .casenumbers import case_number_for_serial, is_valid, normalise
-from .models import Case, CaseEvent, CaseSerial, Department, ServiceType, utcnow
-from .schedule import Schedule
+from ..core.schedule import Schedule
+from ..models import Case, CaseEvent, CaseSerial, Department, ServiceType, utcnow
+from .numbers import case_number_for_serial, is_valid, normalise
 
 STATUSES = ("open", "in_progress", "on_hold", "closed")
 OPEN311_STATUS = {"open": "open", "in_progress": "open", "on_hold": "open", "closed": "closed"}

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from .engine import Enqueue, Hangup, Listen, Outcome, RecordMessage, Speak, Transfer
-from .prompts import Voice
+from ..core.engine import Enqueue, Hangup, Listen, Outcome, RecordMessage, Speak, Transfer
+from ..core.prompts import Voice
 
 # turn_url(node, lang, attempt, event) -> absolute or root-relative URL of the next webhook
 TurnUrl = Callable[[str, str, int, str], str]

@@ -1,10 +1,10 @@
-"""Tests for ivr.phone."""
+"""Tests for ivr.core.phone."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.phone import is_withheld, normalise_us_number, spoken_number
+from ivr.core.phone import is_withheld, normalise_us_number, spoken_number
 
 
 def nxx():

@@ -1,0 +1,18 @@
+"""The case service: the only writer of cases, and case numbers with their check digit."""
+
+from .service import (
+    CHANNELS,
+    STATUSES,
+    CaseError,
+    NewCase,
+    create_case,
+    expected_by,
+    find_case,
+    public_notes,
+    service_type_by_code,
+    sync_config,
+    update_status,
+)
+
+__all__ = ["CHANNELS", "STATUSES", "CaseError", "NewCase", "create_case", "expected_by", "find_case",
+           "public_notes", "service_type_by_code", "sync_config", "update_status"]
