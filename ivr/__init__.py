@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, jsonify, request
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 
-from .config import PROJECT_ROOT, ConfigError, load_settings, merge_tables, secrets_from_env
-from .core.engine import Engine, EngineSettings
+from . import cases
+from .core.engine import Engine
 from .core.flows import Flow, load_flow, validate
 from .core.prompts import Catalog, load_catalog
 from .db import Database
+from .models import ServiceType
+from .settings import PROJECT_ROOT, ConfigError, Secrets, Settings
+from .settings import load as load_settings
 from .voice import actions
 from .voice.services import LineConfig
 
@@ -25,7 +31,7 @@ BUILTIN_DIRECTORIES = {"departments"}
 class LineState:
     """Everything loaded and validated at start-up, shared by all requests of a worker."""
 
-    settings: dict
+    settings: Settings
     catalog: Catalog
     flow: Flow
     engine: Engine
@@ -34,63 +40,41 @@ class LineState:
     action_handlers: dict
 
 
-def load_line(settings: dict, flows_dir: Path, prompts_dir: Path,
-              secrets: dict | None = None) -> tuple[Catalog, Flow, Engine, LineConfig]:
+def load_line(settings: Settings, flows_dir: Path, prompts_dir: Path,
+              secrets: Secrets) -> tuple[Catalog, Flow, Engine, LineConfig]:
     """Load and validate prompts, flows and config; raises with file and key named on any problem."""
     catalog = load_catalog(prompts_dir)
     flow = load_flow(flows_dir)
+    # Built first: the keys config gives directory entries are checked against the menus' own.
+    line = LineConfig.from_settings(settings, catalog, secrets)
+    entries = {"departments": line.departments, "service_types": line.service_types}
     validate(flow, catalog, actions=actions.names(),
              conditions=BUILTIN_CONDITIONS | actions.names("condition:"),
-             directories=BUILTIN_DIRECTORIES | actions.names("directory:"))
-    speech = settings.get("speech", {})
-    words = tuple(w for lang_words in speech.get("emergency_words", {}).values() for w in lang_words)
-    engine = Engine(flow, catalog, EngineSettings(max_attempts=int(speech.get("max_attempts", 3)),
-                                                  timeout=int(speech.get("timeout", 8)),
-                                                  max_failures_per_call=int(speech.get("max_failures_per_call", 2)),
-                                                  emergency_words=words))
-    try:
-        line = LineConfig.from_settings(settings, catalog, secrets)
-    except (KeyError, ValueError) as exc:
-        raise ConfigError(f"config: {exc}") from exc
+             directories={name: tuple(entry.digits for entry in entries.get(name, ()))
+                          for name in BUILTIN_DIRECTORIES | actions.names("directory:")})
+    engine = Engine(flow, catalog, settings.speech)
     return catalog, flow, engine, line
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: config, database, flows and prompts (validated), blueprints."""
+    """Build the app: settings, flows and prompts (validated), database (checked against config), blueprints."""
     test_config = test_config or {}
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
-    settings = load_settings(test_config.get("CONFIG_DIR"))
-    if test_config.get("SETTINGS"):
-        settings = merge_tables(settings, test_config["SETTINGS"])
-    secrets = secrets_from_env()
-    app.config.update(
-        SECRET_KEY=secrets["SECRET_KEY"] or os.urandom(24).hex(),
-        TWILIO_AUTH_TOKEN=secrets["TWILIO_AUTH_TOKEN"],
-        TWILIO_ACCOUNT_SID=secrets["TWILIO_ACCOUNT_SID"],
-        DATABASE_URL=secrets["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'ivr.db'}",
-        PUBLIC_BASE_URL=settings.get("web", {}).get("public_base_url", ""),
-        REQUIRE_AUTH_TOKEN=True,
-        CLOCK=lambda: datetime.now(UTC),
-    )
-    app.config.update({k: v for k, v in test_config.items() if k not in ("CONFIG_DIR", "SETTINGS")})
-    if app.config["REQUIRE_AUTH_TOKEN"] and not app.testing and not app.config["TWILIO_AUTH_TOKEN"]:
-        raise ConfigError(
-            "TWILIO_AUTH_TOKEN is not set: without it no Twilio request can be verified. "
-            "Set it to your Twilio account's auth token (see README, 'Environment variables')."
-        )
-    if app.config["DATABASE_URL"].startswith("sqlite:///"):
-        Path(app.config["DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-
+    settings = load_settings(test_config.get("CONFIG_DIR"), overrides=test_config.get("SETTINGS"))
+    _configure(app, settings, Secrets.from_env(), test_config)
     catalog, flow, engine, line = load_line(
         settings, Path(test_config.get("FLOWS_DIR", PROJECT_ROOT / "flows")),
         Path(test_config.get("PROMPTS_DIR", PROJECT_ROOT / "prompts")),
-        {"TWILIO_ACCOUNT_SID": app.config["TWILIO_ACCOUNT_SID"], "TWILIO_AUTH_TOKEN": app.config["TWILIO_AUTH_TOKEN"]},
+        Secrets(twilio_auth_token=app.config["TWILIO_AUTH_TOKEN"], twilio_account_sid=app.config["TWILIO_ACCOUNT_SID"],
+                secret_key=None, database_url=None),
     )
+    database = Database(app.config["DATABASE_URL"])
+    if app.config["CHECK_DATABASE"]:
+        require_database_matches_config(database, settings, app.logger)
     app.extensions["ivr"] = LineState(settings=settings, catalog=catalog, flow=flow, engine=engine, line=line,
-                                      db=Database(app.config["DATABASE_URL"]),
-                                      action_handlers=dict(actions.HANDLERS))
+                                      db=database, action_handlers=dict(actions.HANDLERS))
 
-    hops = int(settings.get("web", {}).get("proxy_hops", 0) or 0)
+    hops = settings.web.proxy_hops
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -107,6 +91,48 @@ def create_app(test_config: dict | None = None) -> Flask:
         return jsonify(status="ok")
 
     return app
+
+
+def _configure(app: Flask, settings: Settings, secrets: Secrets, test_config: dict) -> None:
+    """Flask config from the secrets and settings, then the test's own values; refuse to run unverifiable."""
+    app.config.update(
+        SECRET_KEY=secrets.secret_key or os.urandom(24).hex(),
+        TWILIO_AUTH_TOKEN=secrets.twilio_auth_token,
+        TWILIO_ACCOUNT_SID=secrets.twilio_account_sid,
+        DATABASE_URL=secrets.database_url or f"sqlite:///{Path(app.instance_path) / 'ivr.db'}",
+        PUBLIC_BASE_URL=settings.web.public_base_url,
+        REQUIRE_AUTH_TOKEN=True,
+        CHECK_DATABASE=True,
+        CLOCK=lambda: datetime.now(UTC),
+    )
+    app.config.update({k: v for k, v in test_config.items() if k not in ("CONFIG_DIR", "SETTINGS")})
+    if app.config["REQUIRE_AUTH_TOKEN"] and not app.testing and not app.config["TWILIO_AUTH_TOKEN"]:
+        raise ConfigError(
+            "TWILIO_AUTH_TOKEN is not set: without it no Twilio request can be verified. "
+            "Set it to your Twilio account's auth token (see README, 'Configuration')."
+        )
+    if app.config["DATABASE_URL"].startswith("sqlite:///"):
+        Path(app.config["DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def require_database_matches_config(database: Database, settings: Settings, log: logging.Logger) -> None:
+    """Refuse to start when config/ names service types or departments the database lacks.
+
+    Otherwise a caller could go through a whole report and only then hear that it cannot be saved. A database
+    that cannot be reached or is not migrated yet is only logged: the line still answers with its fallback.
+    """
+    try:
+        with database.session() as session:
+            if not inspect(session.connection()).has_table(ServiceType.__tablename__):
+                log.warning("the database has no tables yet: run `ivr db upgrade` and `ivr sync-config`")
+                return
+            problems = cases.config_differences(session, settings)
+    except SQLAlchemyError as exc:
+        log.warning("database not reachable at start-up (%s); config/ not compared with it", type(exc).__name__)
+        return
+    if problems:
+        raise ConfigError("config/ and the database differ: " + "; ".join(problems)
+                          + ". Run `ivr sync-config` (the release step does) before starting the line.")
 
 
 def _register_error_handlers(app: Flask) -> None:

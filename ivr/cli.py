@@ -7,17 +7,17 @@ import sys
 
 import click
 
-from .config import ConfigError
 from .core.flows import FlowError
 from .core.prompts import PromptError
+from .settings import ConfigError
 
 
-def _app(require_token: bool = False):
+def _app(require_token: bool = False, check_database: bool = False):
     """Build the app for a command, turning configuration errors into a clean exit."""
     from . import create_app
 
     try:
-        return create_app({"REQUIRE_AUTH_TOKEN": require_token})
+        return create_app({"REQUIRE_AUTH_TOKEN": require_token, "CHECK_DATABASE": check_database})
     except (ConfigError, FlowError, PromptError) as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -29,11 +29,12 @@ def main() -> None:
 
 @main.command()
 def check() -> None:
-    """Load and validate config, flows and prompts, as start-up does."""
-    app = _app()
+    """Validate settings, flows, prompts and menu keys, and compare config/ with the database, as start-up does."""
+    app = _app(check_database=True)
     state = app.extensions["ivr"]
     click.echo(f"ok: {len(state.flow.nodes)} flow nodes, {len(state.catalog.texts['en'])} prompts "
-               f"in {', '.join(state.catalog.voices)}, {len(state.line.departments)} departments")
+               f"in {', '.join(state.catalog.voices)}, {len(state.settings.departments)} departments, "
+               f"{len(state.settings.service_types)} service types")
 
 
 @main.group()
@@ -60,7 +61,7 @@ def _redact(url: str) -> str:
 
 @main.command("sync-config")
 def sync_config_command() -> None:
-    """Create or update departments and service types from config/ (safe to run again)."""
+    """Make the database's departments and service types match config/ (safe to run again)."""
     from .cases import sync_config
 
     app = _app()
@@ -74,7 +75,7 @@ def sync_config_command() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Run the development server (use gunicorn in production: see Procfile)."""
-    app = _app(require_token=True)
+    app = _app(require_token=True, check_database=True)
     app.run(host=host, port=port)
 
 
@@ -138,19 +139,23 @@ def call(to: str, from_: str, url: str | None, script: str | None, token: str | 
 
     token = token or os.environ.get("TWILIO_AUTH_TOKEN")
     app = _app()
-    numbers = app.extensions["ivr"].line.numbers
-    to_number = {"311": numbers.get("three_one_one"), "ten-digit": numbers.get("ten_digit")}.get(to, to)
+    numbers = app.extensions["ivr"].settings.numbers
+    to_number = {"311": numbers.three_one_one, "ten-digit": numbers.ten_digit}.get(to, to)
     if url:
         if not token:
             raise click.ClickException("set TWILIO_AUTH_TOKEN (or --token) to the server's auth token")
         transport = simulator.HttpTransport(url)
         base = url
     else:
+        from .cases import sync_config
         from .db import upgrade
 
         token = token or "simulator-token"
         app.config["TWILIO_AUTH_TOKEN"] = token
+        # In-process calls need nothing set up beforehand: the local database is brought up to date first.
         upgrade(app.config["DATABASE_URL"])
+        with app.extensions["ivr"].db.session() as session:
+            sync_config(session, app.extensions["ivr"].settings)
         transport = simulator.WsgiTransport(app.test_client())
         base = "http://localhost"
     sim = simulator.Simulator(transport, token, public_base_url=base, to=to_number, from_=from_)
@@ -172,26 +177,18 @@ def call(to: str, from_: str, url: str | None, script: str | None, token: str | 
 @click.option("--limit", default=20, show_default=True, type=int)
 def calls(abandoned: bool, limit: int) -> None:
     """List recent calls: route, language, outcome (and what an abandoned report had collected)."""
-    from sqlalchemy import select
-
-    from .models import Call
+    from . import calls as call_records
 
     app = _app()
-    query = select(Call).order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
-    if abandoned:
-        query = query.where(Call.outcome == "abandoned_intake")
     with app.extensions["ivr"].db.session() as session:
-        rows = session.scalars(query).all()
+        rows = call_records.recent(session, limit, abandoned_only=abandoned)
         if not rows:
             click.echo("no calls" + (" abandoned mid-report" if abandoned else ""))
         for row in rows:
             click.echo(f"{row.started_at:%Y-%m-%d %H:%M} UTC  {row.call_sid}  {row.route:<9} {row.language}  "
                        f"from {row.from_number or 'unknown'}  {row.outcome or 'in progress'}")
-            if row.outcome == "abandoned_intake":
-                answers = row.answers or {}
-                collected = {key: answers[key] for key in ("service_types", "location", "contact_name",
-                                                            "contact_phone", "description") if answers.get(key)}
-                click.echo(f"    collected: {collected or 'nothing yet'}")
+            if row.outcome == call_records.ABANDONED_INTAKE:
+                click.echo(f"    collected: {call_records.collected(row) or 'nothing yet'}")
 
 
 @main.group()
@@ -204,15 +201,16 @@ def case() -> None:
 def case_show(number: str) -> None:
     """Show a case and its audit trail, contact details included (staff only)."""
     from .cases import find_case
-    from .cases.numbers import grouped, is_valid, normalise
+    from .cases.numbers import grouped, parse
 
     app = _app()
-    if not is_valid(normalise(number)):
+    parsed = parse(number)
+    if parsed is None:
         raise click.ClickException(f"{number} is not a valid case number (check digit fails)")
     with app.extensions["ivr"].db.session() as session:
-        found = find_case(session, number)
+        found = find_case(session, parsed)
         if found is None:
-            raise click.ClickException(f"no case {grouped(normalise(number))}")
+            raise click.ClickException(f"no case {grouped(parsed)}")
         click.echo(f"Case {grouped(found.number)}  {found.service_type.name_en}  [{found.status}]")
         click.echo(f"  department: {found.department.name_en}   channel: {found.channel}   language: {found.language}")
         click.echo(f"  location:   {found.location or '(no fixed location)'}")
@@ -249,6 +247,34 @@ def case_update(number: str, status: str | None, note: str | None, internal: boo
         except CaseError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"case {found.number}: {found.status}" + (f" - {note}" if note else ""))
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the file is missing or out of date.")
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="Where the Markdown goes (default: docs/call-flows.md in the project).")
+def diagram(check: bool, output: str | None) -> None:
+    """Draw the call flows (flows/*.yaml) as Mermaid diagrams in docs/call-flows.md."""
+    from pathlib import Path
+
+    from .core.diagram import DEFAULT_OUTPUT, PROJECT_ROOT, generate
+
+    try:
+        text = generate()  # only the flow files: no app, database or Twilio settings needed
+    except FlowError as exc:
+        raise click.ClickException(str(exc)) from exc
+    path = Path(output) if output else DEFAULT_OUTPUT
+    shown = path.resolve().relative_to(PROJECT_ROOT) if path.resolve().is_relative_to(PROJECT_ROOT) else path
+    if check:
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            rerun = "ivr diagram" + (f" --output {output}" if output else "")
+            state = "is out of date" if path.is_file() else "is missing"
+            raise click.ClickException(f"{shown} {state}: run `{rerun}`")
+        click.echo(f"{shown} is up to date")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="\n")
+    click.echo(f"wrote {shown}")
 
 
 if __name__ == "__main__":  # pragma: no cover

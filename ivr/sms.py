@@ -8,32 +8,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+if TYPE_CHECKING:
+    from .settings import SmsConfig
+
 logger = logging.getLogger(__name__)
-
-DEFAULT_TIMEOUT = 5.0
-
-
-def _as_bool(value: Any) -> bool:
-    # An IVR_SMS__ENABLED variable arrives as a string when no config file set the key first.
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
-def _as_timeout(value: Any) -> float:
-    try:
-        timeout = float(value)
-    except (TypeError, ValueError):
-        return DEFAULT_TIMEOUT
-    # TwilioHttpClient rejects a timeout of zero or less; NaN/inf would mean "wait forever".
-    return timeout if 0 < timeout < float("inf") else DEFAULT_TIMEOUT
-
 
 def _masked(number: str) -> str:
     """A phone number for the logs: enough to tell calls apart, not enough to identify the caller."""
@@ -42,12 +26,14 @@ def _masked(number: str) -> str:
 
 @dataclass(frozen=True)
 class SmsSettings:
+    """The [sms] settings joined with the two Twilio secrets: what sending a text needs."""
+
     enabled: bool
     from_number: str  # E.164, the city's SMS-capable Twilio number
     account_sid: str | None  # from env TWILIO_ACCOUNT_SID (secret)
     auth_token: str | None  # from env TWILIO_AUTH_TOKEN (secret)
-    api_base: str = ""  # override for Twilio's API host, e.g. "http://127.0.0.1:8765"; empty = Twilio's default
-    timeout: float = DEFAULT_TIMEOUT
+    api_base: str  # override for Twilio's API host, e.g. "http://127.0.0.1:8765"; empty = Twilio's default
+    timeout: float
 
     def __repr__(self) -> str:
         # Keep the auth token out of logs and tracebacks.
@@ -58,17 +44,11 @@ class SmsSettings:
         )
 
     @classmethod
-    def from_settings(cls, sms_table: dict | None, account_sid: str | None, auth_token: str | None) -> SmsSettings:
-        """Build from the [sms] settings table (enabled, from_number, api_base, timeout) and the two secrets."""
-        table = sms_table or {}
-        return cls(
-            enabled=_as_bool(table.get("enabled", False)),
-            from_number=str(table.get("from_number") or "").strip(),
-            account_sid=account_sid or None,
-            auth_token=auth_token or None,
-            api_base=str(table.get("api_base") or "").strip().rstrip("/"),
-            timeout=_as_timeout(table.get("timeout", DEFAULT_TIMEOUT)),
-        )
+    def from_settings(cls, config: SmsConfig, account_sid: str | None, auth_token: str | None) -> SmsSettings:
+        """Build from the typed [sms] settings (already checked at load) and the two secrets."""
+        return cls(enabled=config.enabled, from_number=config.from_number.strip(), account_sid=account_sid or None,
+                   auth_token=auth_token or None, api_base=config.api_base.strip().rstrip("/"),
+                   timeout=config.timeout)
 
     @property
     def usable(self) -> bool:

@@ -179,8 +179,10 @@ def test_sync_config_twice(run, database_url):
     second = run("sync-config")
 
     assert first.exit_code == 0, first.output
-    assert first.output.strip() == "departments added: 8, departments updated: 0, types added: 12, types updated: 0"
-    assert second.output.strip() == "departments added: 0, departments updated: 0, types added: 0, types updated: 0"
+    assert first.output.strip() == ("departments added: 8, departments updated: 0, types added: 12, "
+                                    "types updated: 0, deactivated: 0")
+    assert second.output.strip() == ("departments added: 0, departments updated: 0, types added: 0, "
+                                     "types updated: 0, deactivated: 0")
     engine = make_engine(database_url)
     try:
         with engine.connect() as conn:

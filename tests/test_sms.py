@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 import ivr.sms
+from ivr.settings import SmsConfig
+from ivr.settings import load as load_settings
 from ivr.sms import SmsSettings, send_sms
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -49,8 +51,8 @@ def test_sends_message_with_to_from_body_and_basic_auth(twilio_stand_in):
 
 
 def test_api_base_with_trailing_slash_from_settings_table(twilio_stand_in):
-    table = {"enabled": True, "from_number": FROM, "api_base": twilio_stand_in.url + "/", "timeout": 2}
-    settings = SmsSettings.from_settings(table, ACCOUNT_SID, AUTH_TOKEN)
+    config = SmsConfig(enabled=True, from_number=FROM, api_base=twilio_stand_in.url + "/", timeout=2.0)
+    settings = SmsSettings.from_settings(config, ACCOUNT_SID, AUTH_TOKEN)
 
     assert send_sms(settings, TO, "Case 2612-0042") is not None
     assert twilio_stand_in.requests[0]["path"] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
@@ -141,7 +143,7 @@ def test_slow_twilio_times_out_and_returns_none(twilio_stand_in, caplog):
 
 def test_from_settings_reads_table_and_secrets():
     settings = SmsSettings.from_settings(
-        {"enabled": True, "from_number": FROM, "api_base": "", "timeout": 3}, ACCOUNT_SID, AUTH_TOKEN
+        SmsConfig(enabled=True, from_number=FROM, api_base="", timeout=3.0), ACCOUNT_SID, AUTH_TOKEN
     )
 
     assert settings == SmsSettings(True, FROM, ACCOUNT_SID, AUTH_TOKEN, "", 3.0)
@@ -149,23 +151,13 @@ def test_from_settings_reads_table_and_secrets():
     assert AUTH_TOKEN not in repr(settings)
 
 
-@pytest.mark.parametrize(
-    ("table", "enabled", "timeout"),
-    [
-        ({}, False, 5.0),
-        ({"enabled": "true", "timeout": "2.5"}, True, 2.5),  # strings, as from IVR_SMS__* environment variables
-        ({"enabled": "false", "timeout": "soon"}, False, 5.0),
-        ({"enabled": True, "timeout": 0}, True, 5.0),
-        ({"enabled": True, "timeout": -1}, True, 5.0),
-    ],
-)
-def test_from_settings_coerces_and_defaults(table, enabled, timeout):
-    settings = SmsSettings.from_settings(table, None, None)
+def test_shipped_settings_leave_texts_off():
+    """Texts need a number and credentials: the shipped config/sms.toml keeps them off."""
+    settings = SmsSettings.from_settings(load_settings(environ={}).sms, None, None)
 
-    assert settings.enabled is enabled
-    assert settings.timeout == timeout
+    assert settings.enabled is False
+    assert settings.timeout == 5.0
     assert settings.from_number == ""
-    assert settings.api_base == ""
     assert not settings.usable
 
 

@@ -5,6 +5,7 @@ from .service import (
     STATUSES,
     CaseError,
     NewCase,
+    config_differences,
     create_case,
     expected_by,
     find_case,
@@ -15,4 +16,4 @@ from .service import (
 )
 
 __all__ = ["CHANNELS", "STATUSES", "CaseError", "NewCase", "create_case", "expected_by", "find_case",
-           "public_notes", "service_type_by_code", "sync_config", "update_status"]
+           "public_notes", "service_type_by_code", "sync_config", "update_status", "config_differences"]

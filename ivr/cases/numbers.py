@@ -1,9 +1,10 @@
-"""Case numbers: a serial followed by a Damm check digit, plus keypad and speech parsing."""
+"""Case numbers: a serial followed by a Damm check digit; `parse` is the one way in from keys or typing."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from ..core.words import is_ascii_digits
 
 # Serial 1 -> "1000001" + check digit: 8 digits, read back in two groups of four.
 SERIAL_BASE = 1_000_000
@@ -28,69 +29,10 @@ _DAMM_TABLE = (
 # Keypad "#"/"*" terminators and the separators people type or a recogniser inserts.
 _NOISE = re.compile(r"[\s\-\u2010-\u2015.#*]")
 
-_DIGIT_WORDS = {
-    "zero": "0",
-    "oh": "0",
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "cero": "0",
-    "uno": "1",
-    "dos": "2",
-    "tres": "3",
-    "cuatro": "4",
-    "cinco": "5",
-    "seis": "6",
-    "siete": "7",
-    "ocho": "8",
-    "nueve": "9",
-}
-# A bare "o" is how English recognisers often write a spoken zero, but in Spanish it
-# means "or" ("cinco o seis"), where guessing a digit would be worse than re-asking.
-_DIGIT_WORDS_BY_LANG = {"en": {"o": "0"}, "es": {}}
-
-_MULTIPLIERS = {"double": 2, "triple": 3}
-
-# Accent-stripped, apostrophe-free forms, since that is how tokens look when compared.
-_FILLER = frozenset(
-    {
-        "my",
-        "case",
-        "number",
-        "is",
-        "its",
-        "it",
-        "the",
-        "um",
-        "uh",
-        "er",
-        "mi",
-        "numero",
-        "caso",
-        "es",
-        "el",
-        "de",
-        "del",
-        "eh",
-    }
-)
-
-
-def _is_ascii_digits(text: str) -> bool:
-    # str.isdigit() alone accepts superscripts and other scripts' digits, which int() and the
-    # Damm table would then mishandle.
-    return text.isascii() and text.isdigit()
-
 
 def damm_check_digit(digits: str) -> str:
     """Return the Damm check digit for a string of ASCII digits."""
-    if not (digits == "" or _is_ascii_digits(digits)):
+    if not (digits == "" or is_ascii_digits(digits)):
         raise ValueError(f"not a digit string: {digits!r}")
     interim = 0
     for ch in digits:
@@ -100,7 +42,7 @@ def damm_check_digit(digits: str) -> str:
 
 def is_valid(number: str) -> bool:
     """Return True if number is already-normalised digits ending in a correct Damm check digit."""
-    if len(number) < 2 or not _is_ascii_digits(number):
+    if len(number) < 2 or not is_ascii_digits(number):
         return False
     # Running Damm over the whole number including its check digit yields 0 when it is right.
     return damm_check_digit(number) == "0"
@@ -109,6 +51,12 @@ def is_valid(number: str) -> bool:
 def normalise(raw: str) -> str:
     """Strip spaces, dashes, dots, '#' and '*' from keypad or typed input."""
     return _NOISE.sub("", raw)
+
+
+def parse(raw: str) -> str | None:
+    """The case number keyed or typed in `raw` ('1000 0012#'), or None if its check digit fails."""
+    number = normalise(raw)
+    return number if is_valid(number) else None
 
 
 def case_number_for_serial(serial: int) -> str:
@@ -124,7 +72,7 @@ def case_number_for_serial(serial: int) -> str:
 
 def grouped(number: str) -> str:
     """Split digits into space-separated groups of four from the left."""
-    if not _is_ascii_digits(number):
+    if not is_ascii_digits(number):
         raise ValueError(f"not a digit string: {number!r}")
     return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
 
@@ -133,54 +81,3 @@ def spoken(number: str) -> str:
     """Render digits for text-to-speech one digit at a time, pausing between groups of four."""
     # Spaces stop TTS reading "1234" as "one thousand two hundred..."; commas add a pause.
     return ", ".join(" ".join(group) for group in grouped(number).split(" "))
-
-
-def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def digits_from_speech(text: str, lang: str) -> str | None:
-    """Return the digits spoken in a recogniser transcript, or None if it holds anything else."""
-    base_lang = lang.replace("_", "-").split("-", 1)[0].lower()
-    if base_lang not in _DIGIT_WORDS_BY_LANG:
-        raise ValueError(f"unsupported language: {lang!r}")
-    # Callers switch languages mid-sentence, so both vocabularies are always accepted.
-    words = {**_DIGIT_WORDS, **_DIGIT_WORDS_BY_LANG[base_lang]}
-
-    cleaned = _strip_accents(text).lower()
-    # Drop apostrophes before splitting so "it's" stays one filler word instead of "it" + "s".
-    cleaned = re.sub(r"['\u2019`]", "", cleaned)
-    # Split on anything that is not a letter or digit in any script, so a foreign word
-    # becomes an unknown token (and a rejection) rather than a silently ignored separator.
-    tokens = re.split(r"[\W_]+", cleaned)
-
-    out: list[str] = []
-    repeat = 1
-    for token in tokens:
-        if not token:
-            continue
-        if token in _MULTIPLIERS:
-            if repeat != 1:
-                return None  # "double triple five" has no sensible reading
-            repeat = _MULTIPLIERS[token]
-            continue
-        if token in words:
-            digit = words[token]
-        elif _is_ascii_digits(token):
-            digit = token
-        elif token in _FILLER and repeat == 1:
-            continue
-        else:
-            return None
-        if repeat != 1:
-            # "double 55" is ambiguous; only a single digit may follow a multiplier.
-            if len(digit) != 1:
-                return None
-            digit *= repeat
-            repeat = 1
-        out.append(digit)
-
-    if repeat != 1 or not out:
-        return None
-    return "".join(out)

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from ..core.schedule import Schedule
 from ..models import Case, CaseEvent, CaseSerial, Department, ServiceType, utcnow
-from .numbers import case_number_for_serial, is_valid, normalise
+from ..settings import DepartmentSettings, ServiceTypeSettings, Settings
+from .numbers import case_number_for_serial, parse
 
 STATUSES = ("open", "in_progress", "on_hold", "closed")
-OPEN311_STATUS = {"open": "open", "in_progress": "open", "on_hold": "open", "closed": "closed"}
 CHANNELS = ("phone", "web", "open311")
 
 
@@ -111,8 +111,8 @@ def create_case(session: Session, request: NewCase, schedule: Schedule, actor: s
 
 def find_case(session: Session, number: str) -> Case | None:
     """Look a case up by its number; a number failing its check digit is never looked up."""
-    number = normalise(number)
-    if not is_valid(number):
+    number = parse(number)
+    if number is None:
         return None
     return session.scalars(select(Case).where(Case.number == number)).first()
 
@@ -149,41 +149,78 @@ def departments_by_code(session: Session) -> dict[str, Department]:
     return {dept.code: dept for dept in session.scalars(select(Department))}
 
 
-def sync_config(session: Session, settings: dict) -> dict[str, int]:
-    """Upsert departments and service types from config (idempotent); returns counts of changes."""
-    counts = {"departments_added": 0, "departments_updated": 0, "types_added": 0, "types_updated": 0}
+def _department_fields(dept: DepartmentSettings) -> dict:
+    """The columns a department row should have, from config."""
+    return {"name_en": dept.name_en, "name_es": dept.name_es, "phone": dept.phone or None, "active": True}
+
+
+def _service_type_fields(service_type: ServiceTypeSettings, department_id: int | None) -> dict:
+    """The columns a service-type row should have, from config."""
+    return {
+        "name_en": service_type.name_en, "name_es": service_type.name_es,
+        "description_en": service_type.description_en, "keywords_en": list(service_type.keywords_en),
+        "keywords_es": list(service_type.keywords_es), "department_id": department_id,
+        "requires_contact": service_type.requires_contact, "sla_hours": service_type.sla_hours,
+        "sla_days": service_type.sla_days, "menu_key": service_type.key or None, "active": True,
+    }
+
+
+def sync_config(session: Session, settings: Settings) -> dict[str, int]:
+    """Make departments and service types match config (idempotent); rows no longer in config are deactivated."""
+    counts = dict.fromkeys(("departments_added", "departments_updated", "types_added", "types_updated",
+                            "deactivated"), 0)
     departments = departments_by_code(session)
-    for raw in settings.get("departments", {}).get("department", []):
-        fields = {"name_en": raw["name_en"], "name_es": raw["name_es"], "phone": raw.get("phone") or None,
-                  "active": True}
-        dept = departments.get(raw["code"])
+    for config in settings.departments:
+        dept = departments.get(config.code)
         if dept is None:
-            dept = Department(code=raw["code"], **fields)
+            dept = departments[config.code] = Department(code=config.code, **_department_fields(config))
             session.add(dept)
-            departments[raw["code"]] = dept
             counts["departments_added"] += 1
-        elif _assign(dept, fields):
+        elif _assign(dept, _department_fields(config)):
             counts["departments_updated"] += 1
     session.flush()
     existing = {st.code: st for st in session.scalars(select(ServiceType))}
-    for raw in settings.get("service_types", {}).get("service_type", []):
-        if raw["department"] not in departments:
-            raise CaseError(f"config/service_types.toml: {raw['code']}: unknown department {raw['department']!r}")
-        fields = {
-            "name_en": raw["name_en"], "name_es": raw["name_es"], "description_en": raw.get("description_en", ""),
-            "keywords_en": list(raw.get("keywords_en", [])), "keywords_es": list(raw.get("keywords_es", [])),
-            "department_id": departments[raw["department"]].id, "requires_contact": bool(raw.get("requires_contact")),
-            "sla_hours": raw.get("sla_hours"), "sla_days": raw.get("sla_days"), "menu_key": raw.get("key") or None,
-            "active": True,
-        }
-        service_type = existing.get(raw["code"])
-        if service_type is None:
-            session.add(ServiceType(code=raw["code"], **fields))
+    for config in settings.service_types:
+        fields = _service_type_fields(config, departments[config.department].id)
+        row = existing.get(config.code)
+        if row is None:
+            session.add(ServiceType(code=config.code, **fields))
             counts["types_added"] += 1
-        elif _assign(service_type, fields):
+        elif _assign(row, fields):
             counts["types_updated"] += 1
+    wanted = {st.code for st in settings.service_types} | {dept.code for dept in settings.departments}
+    for row in [*existing.values(), *departments.values()]:
+        if row.active and row.code not in wanted:
+            row.active = False  # kept for the cases that name it; no longer offered or assigned
+            counts["deactivated"] += 1
     session.flush()
     return counts
+
+
+def config_differences(session: Session, settings: Settings) -> list[str]:
+    """How the departments and service types in the database differ from config (empty: in step)."""
+    problems = []
+    departments = departments_by_code(session)
+    for config in settings.departments:
+        problems += _row_differences("department", config.code, departments.get(config.code),
+                                     _department_fields(config))
+    types = {st.code: st for st in session.scalars(select(ServiceType))}
+    for config in settings.service_types:
+        dept = departments.get(config.department)
+        problems += _row_differences("service type", config.code, types.get(config.code),
+                                     _service_type_fields(config, dept.id if dept else None))
+    wanted = {st.code for st in settings.service_types} | {dept.code for dept in settings.departments}
+    problems += [f"{row.code!r} is active in the database but not in config/"
+                 for row in [*departments.values(), *types.values()] if row.active and row.code not in wanted]
+    return problems
+
+
+def _row_differences(kind: str, code: str, row, fields: dict) -> list[str]:
+    """'service type 'x': not in the database' / ': name_en differs'."""
+    if row is None:
+        return [f"{kind} {code!r} is in config/ but not in the database"]
+    changed = sorted(name for name, value in fields.items() if getattr(row, name) != value)
+    return [f"{kind} {code!r} differs from config/ ({', '.join(changed)})"] if changed else []
 
 
 def _assign(row, fields: dict) -> bool:

@@ -19,24 +19,6 @@ WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CLOSED_DATE_NAME = "Closed"
 DAY_AFTER_THANKSGIVING_NAME = "Day after Thanksgiving"
 
-# The hours TOML as parsed; sat/sun are absent because the call centre is closed at weekends.
-DEFAULT_HOURS_CONFIG: dict[str, Any] = {
-    "timezone": "America/New_York",
-    "weekly": {
-        "mon": ["08:00", "17:00"],
-        "tue": ["08:00", "17:00"],
-        "wed": ["08:00", "17:00"],
-        "thu": ["08:00", "17:00"],
-        "fri": ["08:00", "17:00"],
-    },
-    "holidays": {
-        "country": "US",
-        "subdiv": "CT",
-        "day_after_thanksgiving": True,
-        "extra_closed": ["2026-12-24"],
-    },
-}
-
 # Long enough to cross any real run of holidays; short enough that a schedule that never opens fails fast.
 MAX_CONSECUTIVE_CLOSED_DAYS = 366
 
@@ -98,10 +80,6 @@ class WeeklyHours:
             by_weekday[weekday] = tuple(hours)  # type: ignore[assignment]
         return cls(tuple(by_weekday))
 
-    def on(self, weekday: int) -> OpenClose | None:
-        """The (open, close) for an ISO weekday, or None when closed all day."""
-        return self.by_weekday[weekday]
-
     def as_dict(self) -> dict[int, OpenClose]:
         """The {weekday: (open, close)} form used by Schedule.weekly."""
         return {weekday: hours for weekday, hours in enumerate(self.by_weekday) if hours is not None}
@@ -126,10 +104,10 @@ class Schedule:
     timezone: ZoneInfo
     # Left out of the hash because dicts are unhashable; equality still compares it.
     weekly: dict[int, OpenClose] = field(hash=False)
-    holiday_country: str = "US"
-    holiday_subdiv: str | None = "CT"
-    closed_dates: frozenset[date] = frozenset()
-    close_day_after_thanksgiving: bool = True
+    holiday_country: str
+    holiday_subdiv: str | None
+    closed_dates: frozenset[date]
+    close_day_after_thanksgiving: bool
 
     def __post_init__(self) -> None:
         if not isinstance(self.timezone, tzinfo):
@@ -153,28 +131,27 @@ class Schedule:
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> Schedule:
-        """Build from the parsed hours TOML (see DEFAULT_HOURS_CONFIG); [holidays] keys are optional."""
+        """Build from the parsed hours table (config/hours.toml); every key is required."""
         _reject_unknown_keys("", cfg, _TOP_LEVEL_KEYS)
-        for required in ("timezone", "weekly"):
-            if required not in cfg:
-                raise ValueError(f"{required}: missing required key")
-        holiday_cfg = cfg.get("holidays", {})
+        _require_keys("", cfg, _TOP_LEVEL_KEYS)
+        holiday_cfg = cfg["holidays"]
         if not isinstance(holiday_cfg, Mapping):
             raise ValueError(f"holidays: expected a table, got {holiday_cfg!r}")
         _reject_unknown_keys("holidays.", holiday_cfg, _HOLIDAY_KEYS)
+        _require_keys("holidays.", holiday_cfg, _HOLIDAY_KEYS)
 
-        country = holiday_cfg.get("country", "US")
+        country = holiday_cfg["country"]
         if not isinstance(country, str) or not country:
             raise ValueError(f"holidays.country: expected a country code, got {country!r}")
-        subdiv = holiday_cfg.get("subdiv", "CT")
+        subdiv = holiday_cfg["subdiv"]
         if not isinstance(subdiv, str):
             raise ValueError(f"holidays.subdiv: expected a subdivision code, got {subdiv!r}")
-        day_after_thanksgiving = holiday_cfg.get("day_after_thanksgiving", True)
+        day_after_thanksgiving = holiday_cfg["day_after_thanksgiving"]
         if not isinstance(day_after_thanksgiving, bool):
             raise ValueError(
                 f"holidays.day_after_thanksgiving: expected true or false, got {day_after_thanksgiving!r}"
             )
-        extra_closed = holiday_cfg.get("extra_closed", [])
+        extra_closed = holiday_cfg["extra_closed"]
         if not isinstance(extra_closed, list | tuple):
             raise ValueError(f"holidays.extra_closed: expected a list of dates, got {extra_closed!r}")
 
@@ -324,6 +301,12 @@ def _reject_unknown_keys(prefix: str, table: Mapping[str, Any], allowed: frozens
     for key in table:
         if key not in allowed:
             raise ValueError(f"{prefix}{key}: unknown key (expected one of {', '.join(sorted(allowed))})")
+
+
+def _require_keys(prefix: str, table: Mapping[str, Any], required: frozenset[str]) -> None:
+    """Raise on a missing key: defaults live in config/hours.toml, not here."""
+    for key in sorted(required - set(table)):
+        raise ValueError(f"{prefix}{key}: missing required key")
 
 
 def _parse_timezone(value: Any) -> ZoneInfo:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, request, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
+from .. import calls
 from ..core.engine import LANGUAGES, Speak, Turn
-from ..models import Call, CallTurn, utcnow
 from .services import CallServices
 from .signature import twilio_signed
 from .twiml import Renderer, speak_only
@@ -49,30 +48,23 @@ def _turn_url(node: str, lang: str, attempt: int, event: str) -> str:
 def _renderer() -> Renderer:
     """A renderer bound to this app's voices and URLs."""
     state = _state()
-    return Renderer(state.catalog.voices, _turn_url, lambda lang: url_for("voice.wait", lang=lang),
-                    state.line.routing)
+    return Renderer(state.catalog.voices, _turn_url, lambda lang: url_for("voice.wait", lang=lang))
 
 
 def route_for(to_number: str | None) -> str:
     """Which of the city's numbers the caller dialled: '311' or 'ten-digit'."""
-    numbers = _state().line.numbers
-    if to_number and to_number == numbers.get("three_one_one"):
+    numbers = _state().settings.numbers
+    if to_number and to_number == numbers.three_one_one:
         return "311"
-    if to_number and to_number == numbers.get("ten_digit"):
+    if to_number and to_number == numbers.ten_digit:
         return "ten-digit"
     return "unknown"
 
 
-def _load_call(session: Session, form) -> Call:
+def _load_call(session: Session, form):
     """The call's record, created on first sight (Twilio may retry the first webhook)."""
-    call_sid = form.get("CallSid", "")
-    call = session.scalars(select(Call).where(Call.call_sid == call_sid)).first()
-    if call is None:
-        call = Call(call_sid=call_sid, from_number=form.get("From"), to_number=form.get("To"),
-                    route=route_for(form.get("To")), language="en", started_at=utcnow(), answers={})
-        session.add(call)
-        session.flush()
-    return call
+    return calls.find_or_start(session, form.get("CallSid", ""), form.get("From"), form.get("To"),
+                               route_for(form.get("To")))
 
 
 def _input_text(turn: Turn) -> str | None:
@@ -96,15 +88,12 @@ def _play_turn(make_turn) -> Response:
                                     action_handlers=state.action_handlers)
             outcome = state.engine.advance(turn, services)
             response = _renderer().render(outcome)
-            call.language = outcome.lang
-            call.answers = outcome.answers
-            if outcome.end_reason:
-                call.outcome = outcome.end_reason[:64]
             # An emergency-word interrupt is logged as such, so supervisors can review those calls.
-            event = "emergency" if outcome.emergency else turn.event
-            session.add(CallTurn(call_id=call.id, node=turn.node or "(arrival)", event=event,
-                                 input=_input_text(turn), next_node=outcome.trail[-1] if outcome.trail else None,
-                                 at=utcnow()))
+            calls.record_turn(session, call, language=outcome.lang, answers=outcome.answers,
+                              outcome=outcome.end_reason, node=turn.node or "(arrival)",
+                              event="emergency" if outcome.emergency else turn.event,
+                              caller_input=_input_text(turn),
+                              next_node=outcome.trail[-1] if outcome.trail else None)
         return twiml_response(response)
     except Exception:
         log.exception("turn failed; answering fallback TwiML (call %s)", request.form.get("CallSid"))
@@ -138,7 +127,7 @@ def turn():
     if event == "gather" and not digits and not speech:
         event = "silence"
 
-    def make_turn(call: Call) -> Turn:
+    def make_turn(call) -> Turn:
         duration = form.get("RecordingDuration")
         return Turn(node=node, lang=lang, attempt=attempt, event=event, digits=digits, speech=speech,
                     dial_status=form.get("DialCallStatus"), queue_result=form.get("QueueResult"),
@@ -162,7 +151,7 @@ def wait():
     if position.isdigit():
         response.say(state.catalog.text(lang, "rep.wait", position=position), voice=voice.voice,
                      language=voice.language)
-    music = state.line.routing.get("representative", {}).get("hold_music_url")
+    music = state.settings.routing.representative.hold_music_url
     if music:
         response.play(music)
     else:
@@ -179,12 +168,8 @@ def status():
     try:
         with state.db.session() as session:
             call = _load_call(session, form)
-            call.final_status = form.get("CallStatus")
             duration = form.get("CallDuration", "")
-            call.duration_seconds = int(duration) if duration.isdigit() else None
-            call.ended_at = utcnow()
-            if not call.outcome:
-                call.outcome = "caller_hung_up"
+            calls.record_end(session, call, form.get("CallStatus"), int(duration) if duration.isdigit() else None)
             hook = state.action_handlers.get("on_call_end")
             if hook is not None:
                 hook(session, call)
@@ -213,8 +198,8 @@ def fallback_response(lang: str | None) -> VoiceResponse:
     langs = [lang] if lang else list(LANGUAGES)
     key = "fallback.open" if is_open else "fallback.closed"
     speeches = [Speak(state.catalog.text(code, key, hours=state.line.hours_text[code]), code) for code in langs]
-    rep = state.line.routing.get("representative", {})
-    number = rep.get("call_center_number_es") if lang == "es" else rep.get("call_center_number")
+    rep = state.settings.routing.representative
+    number = (rep.call_center_number_es if lang == "es" else "") or rep.call_center_number
     if is_open and number:
         return speak_only(state.catalog.voices, speeches, then_dial=number)
     return speak_only(state.catalog.voices, speeches, hangup=True)

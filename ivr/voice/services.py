@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -12,55 +12,43 @@ from ..core.engine import ActionResult, Context, Destination, DirectoryEntry, Qu
 from ..core.prompts import Catalog
 from ..core.schedule import Schedule
 from ..core.speaking import hours_phrase
+from ..settings import Secrets, Settings
 from ..sms import SmsSettings
 
 
 @dataclass(frozen=True)
 class LineConfig:
-    """The parts of the settings a call needs, parsed once at start-up."""
+    """What a call needs beyond the settings, derived from them once at start-up."""
 
-    schedule: Schedule
+    settings: Settings
     departments: tuple[DirectoryEntry, ...]
-    department_phones: dict[str, str]
-    routing: dict
-    numbers: dict
+    service_types: tuple[DirectoryEntry, ...]
     hours_text: dict[str, str]
-    service_types: tuple[DirectoryEntry, ...] = ()
-    service_type_info: dict = field(default_factory=dict)
-    sms: SmsSettings = SmsSettings(enabled=False, from_number="", account_sid=None, auth_token=None)
+    sms: SmsSettings
+
+    @property
+    def schedule(self) -> Schedule:
+        """When 311 answers."""
+        return self.settings.schedule
 
     @classmethod
-    def from_settings(cls, settings: dict, catalog: Catalog, secrets: dict | None = None) -> LineConfig:
-        """Build from the merged settings tables (and the Twilio secrets, for text messages)."""
-        secrets = secrets or {}
-        schedule = Schedule.from_config(settings.get("hours", {}))
-        entries, phones = [], {}
-        for dept in settings.get("departments", {}).get("department", []):
-            phones[dept["code"]] = dept.get("phone", "")
-            if dept.get("key"):
-                entries.append(DirectoryEntry(
-                    digits=str(dept["key"]), code=dept["code"],
-                    names={"en": dept["name_en"], "es": dept["name_es"]},
-                    words={"en": tuple(_words(dept["name_en"])), "es": tuple(_words(dept["name_es"]))},
-                ))
-        types, info = [], {}
-        for raw in settings.get("service_types", {}).get("service_type", []):
-            if raw.get("department") not in phones:
-                raise ValueError(f"service_types.toml: {raw.get('code')}: unknown department {raw.get('department')!r}")
-            info[raw["code"]] = raw
-            types.append(DirectoryEntry(
-                digits=str(raw.get("key") or ""), code=raw["code"],
-                names={"en": raw["name_en"], "es": raw["name_es"]},
-                words={"en": tuple(raw.get("keywords_en", [])), "es": tuple(raw.get("keywords_es", []))},
-            ))
-        summary = schedule.weekly_summary()
+    def from_settings(cls, settings: Settings, catalog: Catalog, secrets: Secrets) -> LineConfig:
+        """Build the directories, hours phrases and SMS sender from the settings and the Twilio secrets."""
+        departments = tuple(
+            DirectoryEntry(digits=dept.key, code=dept.code, names={"en": dept.name_en, "es": dept.name_es},
+                           words={"en": tuple(_words(dept.name_en)), "es": tuple(_words(dept.name_es))})
+            for dept in settings.departments if dept.key
+        )
+        service_types = tuple(
+            DirectoryEntry(digits=st.key, code=st.code, names={"en": st.name_en, "es": st.name_es},
+                           words={"en": st.keywords_en, "es": st.keywords_es})
+            for st in settings.service_types
+        )
+        summary = settings.schedule.weekly_summary()
         return cls(
-            schedule=schedule, departments=tuple(entries), department_phones=phones,
-            routing=settings.get("routing", {}), numbers=settings.get("numbers", {}),
+            settings=settings, departments=departments, service_types=service_types,
             hours_text={lang: hours_phrase(summary, lang) for lang in catalog.voices},
-            service_types=tuple(types), service_type_info=info,
-            sms=SmsSettings.from_settings(settings.get("sms", {}), secrets.get("TWILIO_ACCOUNT_SID"),
-                                          secrets.get("TWILIO_AUTH_TOKEN")),
+            sms=SmsSettings.from_settings(settings.sms, secrets.twilio_account_sid, secrets.twilio_auth_token),
         )
 
 
@@ -132,44 +120,43 @@ class CallServices:
         closure_message = ""
         if closure is not None:
             closure_message = (closure.message_es if lang == "es" else closure.message_en) or ""
-        announcement = self.line.routing.get("announcement", {}).get(lang, "") or closure_message
+        announcement = self.line.settings.routing.announcement[lang] or closure_message
         if not announcement:
             announcement = self.catalog.text(lang, "info.no_announcements")
-        department = ctx.answers.get("departments")
-        names = {e.code: e.names for e in self.line.departments}
+        department = self.line.settings.department(ctx.answers.get("departments") or "")
         return {
             "hours": self.line.hours_text[lang],
-            "ten_digit_number": self.line.numbers.get(f"ten_digit_spoken_{lang}", ""),
+            "ten_digit_number": self.line.settings.numbers.ten_digit_spoken[lang],
             "closure_message": closure_message,
             "announcement": announcement,
-            "department_name": names.get(department, {}).get(lang, ""),
+            "department_name": department.name(lang) if department else "",
         }
 
     # -- destinations --
     def transfer_destination(self, to: str, ctx: Context) -> Destination | None:
         """The number a transfer dials, or None when there is none to dial."""
+        routing = self.line.settings.routing
         if to == "department":
-            code = ctx.answers.get("departments")
-            number = self.line.department_phones.get(code or "")
-            timeout = int(self.line.routing.get("transfer", {}).get("dial_timeout", 25))
-            return Destination(number, label=code, timeout=timeout) if number else None
-        if to == "interpretation":
-            interp = self.line.routing.get("interpretation", {})
-            if not interp.get("number"):
+            department = self.line.settings.department(ctx.answers.get("departments") or "")
+            if department is None or not department.phone:
                 return None
-            return Destination(interp["number"], send_digits=interp.get("send_digits") or None,
-                               label="interpretation", timeout=int(interp.get("dial_timeout", 30)))
+            return Destination(department.phone, label=department.code, timeout=routing.transfer.dial_timeout)
+        if to == "interpretation":
+            interp = routing.interpretation
+            if not interp.number:
+                return None
+            return Destination(interp.number, send_digits=interp.send_digits or None,
+                               label="interpretation", timeout=interp.dial_timeout)
         raise KeyError(f"unknown transfer target {to!r}")
 
     def representative(self, ctx: Context) -> QueueTarget:
         """Where the caller waits for a person: the Spanish-speaking queue for Spanish callers."""
-        rep = self.line.routing.get("representative", {})
+        rep = self.line.settings.routing.representative
         spanish = ctx.lang == "es"
         attributes = {"selected_language": ctx.lang, "language": ctx.lang, "route": self.route,
                       "skill": "spanish" if spanish else "english"}
-        if rep.get("mode") == "dial":
-            number = rep.get("call_center_number_es") if spanish else rep.get("call_center_number")
-            return QueueTarget(mode="dial", number=number or rep.get("call_center_number", ""),
-                               attributes=attributes)
-        return QueueTarget(mode="enqueue", name=rep.get("queue_es" if spanish else "queue_en", "311"),
-                           attributes=attributes, workflow_sid=rep.get("workflow_sid", ""))
+        if rep.mode == "dial":
+            number = (rep.call_center_number_es if spanish else "") or rep.call_center_number
+            return QueueTarget(mode="dial", number=number, attributes=attributes, timeout=rep.dial_timeout)
+        return QueueTarget(mode="enqueue", name=rep.queue_es if spanish else rep.queue_en,
+                           attributes=attributes, workflow_sid=rep.workflow_sid)

@@ -17,12 +17,10 @@ TurnUrl = Callable[[str, str, int, str], str]
 class Renderer:
     """Builds VoiceResponse documents for outcomes, given voices and URLs."""
 
-    def __init__(self, voices: dict[str, Voice], turn_url: TurnUrl, wait_url: Callable[[str], str],
-                 routing: dict):
+    def __init__(self, voices: dict[str, Voice], turn_url: TurnUrl, wait_url: Callable[[str], str]):
         self.voices = voices
         self.turn_url = turn_url
         self.wait_url = wait_url
-        self.routing = routing
 
     def say(self, parent, speak: Speak) -> None:
         """Append a <Say> in the speaker's language and voice."""
@@ -93,7 +91,7 @@ class Renderer:
         action = self.turn_url(step.node, step.lang, 1, "queue")
         if target.mode == "dial":
             dial = response.dial(action=self.turn_url(step.node, step.lang, 1, "dial"), method="POST",
-                                 timeout=int(self.routing.get("representative", {}).get("dial_timeout", 30)))
+                                 timeout=target.timeout)
             dial.number(target.number)
             return
         options = {"action": action, "method": "POST", "wait_url": self.wait_url(step.lang),

@@ -3,10 +3,10 @@ that stay unique when many threads and processes allocate them at once."""
 
 from __future__ import annotations
 
-import copy
 import multiprocessing
 import re
 import threading
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -224,30 +224,32 @@ def test_find_case_unknown_valid_number_is_none(db):
 
 # ---- sync_config ---------------------------------------------------------------------------------
 
+NOTHING_CHANGED = {"departments_added": 0, "departments_updated": 0, "types_added": 0, "types_updated": 0,
+                   "deactivated": 0}
+
+
+def changed_settings(settings):
+    """The shipped settings with a renamed pothole (new SLA), a renamed department and a new type."""
+    types = [replace(st, name_en="pothole or sinkhole", sla_days=3) if st.code == "pothole" else st
+             for st in settings.service_types]
+    sidewalk = replace(types[0], code="sidewalk", key="", name_en="broken sidewalk", name_es="acera rota",
+                       department="dpw", requires_contact=False, sla_days=10, sla_hours=None)
+    departments = [replace(d, name_es="Departamento de Obras Públicas") if d.code == "dpw" else d
+                   for d in settings.departments]
+    return replace(settings, service_types=(*types, sidewalk), departments=tuple(departments))
+
+
 def test_sync_config_is_idempotent_and_updates_what_changed(app, db):
     settings = app.extensions["ivr"].settings  # the app fixture already synced these once
 
-    assert cases.sync_config(db, settings) == {"departments_added": 0, "departments_updated": 0,
-                                               "types_added": 0, "types_updated": 0}
-    configured_types = settings["service_types"]["service_type"]
-    assert db.scalar(select(func.count()).select_from(ServiceType)) == len(configured_types)
-    assert db.scalar(select(func.count()).select_from(Department)) == len(settings["departments"]["department"])
+    assert cases.sync_config(db, settings) == NOTHING_CHANGED
+    assert db.scalar(select(func.count()).select_from(ServiceType)) == len(settings.service_types)
+    assert db.scalar(select(func.count()).select_from(Department)) == len(settings.departments)
 
-    changed = copy.deepcopy(settings)
-    pothole = next(t for t in changed["service_types"]["service_type"] if t["code"] == "pothole")
-    pothole["name_en"] = "pothole or sinkhole"
-    pothole["sla_days"] = 3
-    dpw = next(d for d in changed["departments"]["department"] if d["code"] == "dpw")
-    dpw["name_es"] = "Departamento de Obras Públicas"
-    changed["service_types"]["service_type"].append({
-        "code": "sidewalk", "name_en": "broken sidewalk", "name_es": "acera rota", "department": "dpw",
-        "sla_days": 10,
-    })
-
-    assert cases.sync_config(db, changed) == {"departments_added": 0, "departments_updated": 1,
-                                              "types_added": 1, "types_updated": 1}
-    assert cases.sync_config(db, changed) == {"departments_added": 0, "departments_updated": 0,
-                                              "types_added": 0, "types_updated": 0}
+    changed = changed_settings(settings)
+    assert cases.sync_config(db, changed) == {**NOTHING_CHANGED, "departments_updated": 1, "types_added": 1,
+                                              "types_updated": 1}
+    assert cases.sync_config(db, changed) == NOTHING_CHANGED
     db.commit()
     db.expire_all()
     stored = db.scalars(select(ServiceType).where(ServiceType.code == "pothole")).one()
@@ -257,12 +259,33 @@ def test_sync_config_is_idempotent_and_updates_what_changed(app, db):
     assert (sidewalk.menu_key, sidewalk.requires_contact, sidewalk.department.code) == (None, False, "dpw")
 
 
-def test_sync_config_refuses_a_type_of_an_unknown_department(app, db):
-    changed = copy.deepcopy(app.extensions["ivr"].settings)
-    changed["service_types"]["service_type"][0]["department"] = "nasa"
+def test_a_type_removed_from_config_is_deactivated_not_deleted(app, db):
+    settings = app.extensions["ivr"].settings
+    without_graffiti = replace(settings, service_types=tuple(st for st in settings.service_types
+                                                             if st.code != "graffiti"))
 
-    with pytest.raises(CaseError, match="unknown department 'nasa'"):
-        cases.sync_config(db, changed)
+    assert cases.sync_config(db, without_graffiti) == {**NOTHING_CHANGED, "deactivated": 1}
+    graffiti = db.scalars(select(ServiceType).where(ServiceType.code == "graffiti")).one()
+    assert graffiti.active is False
+    assert cases.service_type_by_code(db, "graffiti") is None  # no new case can be filed under it
+
+
+def test_config_differences_name_what_is_out_of_step(app, db):
+    settings = app.extensions["ivr"].settings
+    assert cases.config_differences(db, settings) == []
+
+    problems = cases.config_differences(db, changed_settings(settings))
+
+    assert "service type 'sidewalk' is in config/ but not in the database" in problems
+    assert "service type 'pothole' differs from config/ (name_en, sla_days)" in problems
+    assert "department 'dpw' differs from config/ (name_es)" in problems
+    cases.sync_config(db, changed_settings(settings))
+    assert cases.config_differences(db, changed_settings(settings)) == []
+    assert cases.config_differences(db, settings) == [
+        "department 'dpw' differs from config/ (name_es)",
+        "service type 'pothole' differs from config/ (name_en, sla_days)",
+        "'sidewalk' is active in the database but not in config/",
+    ]
 
 
 # ---- allocation under contention -----------------------------------------------------------------

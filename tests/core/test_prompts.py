@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from ivr.config import PROJECT_ROOT
-from ivr.core.prompts import LANGUAGES, Catalog, PromptError, Voice, load_catalog
+from ivr.core.prompts import LANGUAGES, Catalog, PromptError, Voice, load_catalog, placeholders
+from ivr.settings import PROJECT_ROOT
 
 EN = """
 voice: Polly.Joanna-Neural
@@ -50,7 +50,14 @@ def test_a_good_pair_loads(tmp_path):
     assert catalog.text("en", "hours", hours="9 to 5") == "We are open 9 to 5."  # folded lines joined
     assert catalog.text("es", "wait", position=2) == "Usted es el número 2 en la fila."
     assert catalog.has("hello") and not catalog.has("goodbye")
-    assert catalog.placeholders("wait") == {"position"}
+    assert placeholders(catalog.texts["en"]["wait"]) == {"position"}
+
+
+def test_a_value_may_be_called_key(tmp_path):
+    """Option labels say {key}: the name must not clash with Catalog.text's own arguments."""
+    catalog = load_catalog(write(tmp_path, EN + "  label: For hours, press {key}.\n",
+                                 ES + "  label: Para el horario, oprima {key}.\n"))
+    assert catalog.text("en", "label", key="star") == "For hours, press star."
 
 
 def test_a_missing_value_names_the_prompt(tmp_path):
@@ -111,7 +118,7 @@ def test_shipped_prompts_are_in_both_languages(shipped):
     assert LANGUAGES == ("en", "es")
     assert set(shipped.texts["en"]) == set(shipped.texts["es"])
     for key in shipped.texts["en"]:
-        assert shipped.placeholders(key) == _fields(shipped.texts["es"][key]), key
+        assert placeholders(shipped.texts["en"][key]) == _fields(shipped.texts["es"][key]), key
 
 
 def test_shipped_voices(shipped):
@@ -129,7 +136,7 @@ def test_shipped_spanish_is_translated(shipped):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_prompt_mentioning_an_emergency_gives_911(shipped, lang):
     for key, text in shipped.texts[lang].items():
-        if key.startswith(("greeting.choose", "common.emergency", "closed.", "fallback.")) and key != "closed.menu":
+        if key.startswith(("greeting.english", "greeting.spanish", "common.emergency", "closed.", "fallback.")):
             assert "9-1-1" in text, (lang, key)
 
 

@@ -11,13 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.core.schedule import DEFAULT_HOURS_CONFIG, Schedule, WeeklyHours, holidays_for_year
+from ivr.core.schedule import Schedule, WeeklyHours, holidays_for_year
+from ivr.settings import DEFAULT_CONFIG_DIR
 
 HARTFORD = ZoneInfo("America/New_York")
 EST = timedelta(hours=-5)
 EDT = timedelta(hours=-4)
 
-# The hours file exactly as documented; DEFAULT_HOURS_CONFIG must stay in step with it.
+# The tests' own hours table (the shipped one, plus a configured closure on Christmas Eve to test those).
 HOURS_TOML = """
 timezone = "America/New_York"
 [weekly]
@@ -33,6 +34,7 @@ subdiv = "CT"
 day_after_thanksgiving = true
 extra_closed = ["2026-12-24"]   # ISO dates; may be empty
 """
+HOURS_CONFIG = tomllib.loads(HOURS_TOML)
 
 # Every date holidays 0.109 lists for US/CT, checked by hand against the calendar; written out
 # literally so that a package upgrade that changes Connecticut's list makes a test fail.
@@ -130,7 +132,7 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 
 def config_with(**changes: object) -> dict:
     """A deep copy of the default config with dotted keys ("weekly.sat") set or, for None, removed."""
-    cfg = copy.deepcopy(DEFAULT_HOURS_CONFIG)
+    cfg = copy.deepcopy(HOURS_CONFIG)
     for dotted_key, value in changes.items():
         *parents, leaf = dotted_key.split(".")
         table = cfg
@@ -145,14 +147,23 @@ def config_with(**changes: object) -> dict:
 
 @pytest.fixture(scope="module")
 def hartford() -> Schedule:
-    return Schedule.from_config(DEFAULT_HOURS_CONFIG)
+    return Schedule.from_config(HOURS_CONFIG)
 
 
 # --- configuration -----------------------------------------------------------------------------
 
 
-def test_default_config_matches_documented_toml():
-    assert tomllib.loads(HOURS_TOML) == DEFAULT_HOURS_CONFIG
+def test_shipped_hours_file_builds_the_documented_schedule():
+    """config/hours.toml itself: Monday to Friday 8 to 5 in Hartford, Connecticut holidays and the day after."""
+    with (DEFAULT_CONFIG_DIR / "hours.toml").open("rb") as handle:
+        shipped = Schedule.from_config(tomllib.load(handle))
+    assert shipped.timezone == HARTFORD
+    assert shipped.weekly == {day: (time(8, 0), time(17, 0)) for day in range(5)}
+    assert shipped.is_open(datetime(2026, 12, 1, 10, 0, tzinfo=HARTFORD))
+    assert not shipped.is_open(datetime(2026, 12, 1, 17, 0, tzinfo=HARTFORD))
+    assert not shipped.is_open(datetime(2026, 12, 5, 10, 0, tzinfo=HARTFORD))  # Saturday
+    assert shipped.closed_reason(datetime(2026, 11, 27, 10, 0, tzinfo=HARTFORD)) == "holiday"
+    assert shipped.closed_reason(datetime(2026, 12, 25, 10, 0, tzinfo=HARTFORD)) == "holiday"
 
 
 def test_from_config_builds_default_schedule(hartford):
@@ -175,20 +186,17 @@ def test_from_config_accepts_toml_native_times_and_dates():
     parsed = tomllib.loads(
         'timezone = "America/New_York"\n'
         "[weekly]\nsat = [09:00:00, 12:30:00]\n"
-        "[holidays]\nextra_closed = [2026-03-10]\n"
+        '[holidays]\ncountry = "US"\nsubdiv = "CT"\nday_after_thanksgiving = true\nextra_closed = [2026-03-10]\n'
     )
     schedule = Schedule.from_config(parsed)
     assert schedule.weekly == {5: (time(9, 0), time(12, 30))}
     assert schedule.closed_dates == frozenset({date(2026, 3, 10)})
-    # Holiday keys left out fall back to Connecticut with the day after Thanksgiving closed.
-    assert (schedule.holiday_country, schedule.holiday_subdiv) == ("US", "CT")
-    assert schedule.close_day_after_thanksgiving is True
 
 
 def test_from_config_does_not_modify_its_input():
-    cfg = copy.deepcopy(DEFAULT_HOURS_CONFIG)
+    cfg = copy.deepcopy(HOURS_CONFIG)
     Schedule.from_config(cfg)
-    assert cfg == DEFAULT_HOURS_CONFIG
+    assert cfg == HOURS_CONFIG
 
 
 @pytest.mark.parametrize(
@@ -257,10 +265,12 @@ def test_weekly_hours_rejects_close_before_open():
 
 def test_schedule_is_frozen_hashable_and_copies_its_weekly_dict():
     weekly = {0: (time(8, 0), time(17, 0))}
-    schedule = Schedule(timezone=HARTFORD, weekly=weekly)
+    rules = {"holiday_country": "US", "holiday_subdiv": "CT", "closed_dates": frozenset(),
+             "close_day_after_thanksgiving": True}
+    schedule = Schedule(timezone=HARTFORD, weekly=weekly, **rules)
     weekly[1] = (time(8, 0), time(17, 0))
     assert schedule.weekly == {0: (time(8, 0), time(17, 0))}
-    assert hash(schedule) == hash(Schedule(timezone=HARTFORD, weekly={0: (time(8, 0), time(17, 0))}))
+    assert hash(schedule) == hash(Schedule(timezone=HARTFORD, weekly={0: (time(8, 0), time(17, 0))}, **rules))
     with pytest.raises(dataclasses.FrozenInstanceError):
         schedule.holiday_subdiv = "NY"  # type: ignore[misc]
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from ivr import create_app
-from ivr.config import PROJECT_ROOT
 from ivr.models import Call, CallTurn
+from ivr.settings import PROJECT_ROOT
 from ivr.simulator import APPLICATION_ERROR, Simulator, WsgiTransport
 from ivr.twiml_check import assert_valid_twiml
 from tests.conftest import AUTH_TOKEN

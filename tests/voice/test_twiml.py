@@ -24,7 +24,6 @@ from ivr.voice.twiml import Renderer, speak_only
 from tests.conftest import AUTH_TOKEN
 
 VOICES = {"en": Voice("Polly.Joanna-Neural", "en-US"), "es": Voice("Polly.Lupe-Neural", "es-US")}
-ROUTING = {"representative": {"dial_timeout": 30}}
 
 
 def turn_url(node: str, lang: str, attempt: int, event: str) -> str:
@@ -35,9 +34,9 @@ def wait_url(lang: str) -> str:
     return f"/voice/wait?lang={lang}"
 
 
-def render(*steps, lang: str = "en", routing=None) -> ET.Element:
+def render(*steps, lang: str = "en") -> ET.Element:
     """Render steps; the document must be valid TwiML."""
-    response = Renderer(VOICES, turn_url, wait_url, ROUTING if routing is None else routing).render(
+    response = Renderer(VOICES, turn_url, wait_url).render(
         Outcome(lang=lang, answers={}, steps=list(steps)))
     xml = str(response)
     assert_valid_twiml(xml)
@@ -145,9 +144,8 @@ def test_enqueue_to_a_taskrouter_workflow_carries_a_task():
 
 
 def test_representative_by_dial_has_an_action_and_the_configured_timeout():
-    target = QueueTarget(mode="dial", number="+18605550100")
-    dial = render(Enqueue("representative_queue", "en", target), routing={"representative": {"dial_timeout": 45}}
-                  ).find("Dial")
+    target = QueueTarget(mode="dial", number="+18605550100", timeout=45)
+    dial = render(Enqueue("representative_queue", "en", target)).find("Dial")
     assert dial.find("Number").text == "+18605550100"
     assert dial.get("timeout") == "45"
     assert query(dial.get("action")) == {"node": "representative_queue", "lang": "en", "attempt": "1",

@@ -1,0 +1,507 @@
+"""Typed settings, parsed once: config/*.toml < the IVR_CONFIG file < environment variables.
+
+Every default lives in config/*.toml; Python only describes the shape. An unknown table or key, a missing key
+or a value of the wrong type stops start-up with the file (or variable) and the key named.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from .core.prompts import LANGUAGES
+from .core.schedule import Schedule
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
+ENV_PREFIX = "IVR_"
+ENV_NESTING = "__"
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+class ConfigError(ValueError):
+    """A setting is missing, unknown or malformed; the message names the file (or variable) and key."""
+
+
+# ---- the shape of the settings ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    """How the line listens: attempts, silence timeout, words that interrupt with the 911 advisory."""
+
+    max_attempts: int
+    max_failures_per_call: int
+    timeout: int
+    emergency_words: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class HolidaySettings:
+    """Which days the city closes besides weekends."""
+
+    country: str
+    subdiv: str
+    day_after_thanksgiving: bool
+    extra_closed: tuple[date, ...]
+
+
+@dataclass(frozen=True)
+class HoursSettings:
+    """When representatives answer, in local time."""
+
+    timezone: str
+    weekly: Mapping[str, tuple[str, ...]]
+    holidays: HolidaySettings
+
+
+@dataclass(frozen=True)
+class RepresentativeSettings:
+    """Where callers wait for a person."""
+
+    mode: Literal["enqueue", "dial"]
+    queue_en: str
+    queue_es: str
+    workflow_sid: str
+    call_center_number: str
+    call_center_number_es: str
+    dial_timeout: int
+    hold_music_url: str
+
+
+@dataclass(frozen=True)
+class InterpretationSettings:
+    """The telephone interpretation service and the account code sent to it."""
+
+    number: str
+    send_digits: str
+    dial_timeout: int
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    """Transfers to departments."""
+
+    dial_timeout: int
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    """Where callers are sent, and what the information menu announces."""
+
+    representative: RepresentativeSettings
+    interpretation: InterpretationSettings
+    transfer: TransferSettings
+    announcement: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class NumbersSettings:
+    """The city's Twilio numbers (each call records which one was dialled) and how the ten-digit one is read."""
+
+    ten_digit: str
+    three_one_one: str
+    ten_digit_spoken: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class DepartmentSettings:
+    """A department: it owns cases and may be in the phone directory (key) with a transfer number."""
+
+    code: str
+    key: str
+    name_en: str
+    name_es: str
+    phone: str
+
+    def name(self, lang: str) -> str:
+        """The name in a language."""
+        return self.name_es if lang == "es" else self.name_en
+
+
+@dataclass(frozen=True)
+class ServiceTypeSettings:
+    """Something callers can report, who handles it, how fast, and whether contact details are needed."""
+
+    code: str
+    key: str
+    name_en: str
+    name_es: str
+    description_en: str
+    keywords_en: tuple[str, ...]
+    keywords_es: tuple[str, ...]
+    department: str
+    requires_contact: bool
+    sla_days: int | None
+    sla_hours: int | None
+
+    def __post_init__(self) -> None:
+        if (self.sla_days is None) == (self.sla_hours is None):
+            raise ValueError("give exactly one of sla_days or sla_hours")
+        if (self.sla_days or self.sla_hours or 0) < 1:
+            raise ValueError("the SLA must be at least 1")
+
+    def name(self, lang: str) -> str:
+        """The name in a language."""
+        return self.name_es if lang == "es" else self.name_en
+
+
+@dataclass(frozen=True)
+class SmsConfig:
+    """Case numbers by text message (the Twilio credentials are secrets, not settings)."""
+
+    enabled: bool
+    from_number: str
+    api_base: str
+    timeout: float
+
+    def __post_init__(self) -> None:
+        if not 0 < self.timeout < 600:
+            raise ValueError(f"timeout must be between 0 and 600 seconds, got {self.timeout}")
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """How requests reach the app: the public URL Twilio signs, or how many proxies to trust."""
+
+    public_base_url: str
+    proxy_hops: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the line, one table per config file."""
+
+    speech: SpeechSettings
+    hours: HoursSettings
+    routing: RoutingSettings
+    numbers: NumbersSettings
+    departments: tuple[DepartmentSettings, ...] = field(metadata={"array": "department"})
+    service_types: tuple[ServiceTypeSettings, ...] = field(metadata={"array": "service_type"})
+    sms: SmsConfig
+    web: WebSettings
+    # Built from `hours` once, so every worker answers "are we open" from the same parsed rules.
+    schedule: Schedule = field(metadata={"derived": True}, compare=False)
+
+    def department(self, code: str) -> DepartmentSettings | None:
+        """A department by code."""
+        return next((dept for dept in self.departments if dept.code == code), None)
+
+    def service_type(self, code: str) -> ServiceTypeSettings | None:
+        """A service type by code."""
+        return next((st for st in self.service_types if st.code == code), None)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Values that never come from files: a config file is easy to commit by mistake."""
+
+    twilio_auth_token: str | None
+    twilio_account_sid: str | None
+    secret_key: str | None
+    database_url: str | None
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={'***' if getattr(self, f.name) else None}" for f in dataclasses.fields(self))
+        return f"Secrets({shown})"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Secrets:
+        """Read the secrets from the environment only."""
+        environ = os.environ if environ is None else environ
+        return cls(**{f.name: environ.get(f.name.upper()) or None for f in dataclasses.fields(cls)})
+
+
+# Environment variables with a name of their own, and the setting each one sets.
+NAMED_ENV_VARS: dict[str, tuple[str, ...]] = {
+    "PUBLIC_BASE_URL": ("web", "public_base_url"),
+    "IVR_PROXY_HOPS": ("web", "proxy_hops"),
+    "IVR_REPRESENTATIVE_MODE": ("routing", "representative", "mode"),
+    "IVR_CALL_CENTER_NUMBER": ("routing", "representative", "call_center_number"),
+    "IVR_SMS_FROM": ("sms", "from_number"),
+    "TWILIO_API_BASE": ("sms", "api_base"),
+}
+
+
+# ---- reading the layers -------------------------------------------------------------------------
+
+@dataclass
+class _Layers:
+    """Raw values merged layer by layer, remembering where each leaf came from."""
+
+    values: dict = field(default_factory=dict)
+    origins: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def add(self, path: tuple[str, ...], value: Any, origin: str) -> None:
+        """Set one leaf (a table's arrays are leaves: a layer replaces them whole)."""
+        _check_path(path, origin)
+        table = self.values
+        for part in path[:-1]:
+            table = table.setdefault(part, {})
+        table[path[-1]] = value
+        self.origins[path] = origin
+
+    def add_tables(self, tables: Mapping, origin: str, prefix: tuple[str, ...] = ()) -> None:
+        """Merge nested tables leaf by leaf."""
+        for key, value in tables.items():
+            path = (*prefix, str(key))
+            if isinstance(value, Mapping) and not _is_leaf(path):
+                self.add_tables(value, origin, path)
+            else:
+                self.add(path, value, origin)
+
+    def origin(self, path: tuple[str, ...]) -> str:
+        """Which file or variable gave `path`, or the config file where its default belongs."""
+        for length in range(len(path), 0, -1):
+            if path[:length] in self.origins:
+                return self.origins[path[:length]]
+        return f"config/{path[0]}.toml"
+
+
+def _field_type(cls: type, name: str) -> Any:
+    """The resolved annotation of one dataclass field."""
+    return get_type_hints(cls)[name]
+
+
+def _schema_at(path: tuple[str, ...]) -> Any:
+    """The type a settings path leads to, or None if there is no such setting."""
+    current: Any = Settings
+    for part in path:
+        current = _strip_optional(current)
+        if dataclasses.is_dataclass(current):
+            fields = {f.name: f for f in dataclasses.fields(current) if not f.metadata.get("derived")}
+            if part not in fields:
+                return None
+            array = fields[part].metadata.get("array")
+            current = _field_type(current, part)
+            if array:
+                current = {array: current}
+        elif isinstance(current, dict):  # an array-of-tables file: {"department": tuple[...]}
+            current = current.get(part)
+        elif get_origin(current) is Mapping:
+            current = get_args(current)[1]
+        else:
+            return None
+        if current is None:
+            return None
+    return current
+
+
+def _is_leaf(path: tuple[str, ...]) -> bool:
+    """True where a layer replaces the value whole instead of merging into it."""
+    schema = _schema_at(path)
+    return not (isinstance(schema, dict) or dataclasses.is_dataclass(schema) or get_origin(schema) is Mapping)
+
+
+def _check_path(path: tuple[str, ...], origin: str) -> None:
+    """Fail on a table or key that is not a setting."""
+    if _schema_at(path) is None:
+        where = ".".join(path[1:]) or path[0]
+        what = "table" if len(path) == 1 else "key"
+        raise ConfigError(f"{origin}: unknown {what} {where!r}")
+
+
+def _read_toml(path: Path) -> dict:
+    """Parse one TOML file, naming it in any error."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+
+
+def _env_paths(environ: Mapping[str, str]) -> list[tuple[tuple[str, ...], str, str]]:
+    """(settings path, raw value, variable) for every variable that sets a setting."""
+    found = [(path, environ[var], var) for var, path in NAMED_ENV_VARS.items() if environ.get(var)]
+    for var, raw in sorted(environ.items()):
+        if var.startswith(ENV_PREFIX) and ENV_NESTING in var:
+            found.append((tuple(var[len(ENV_PREFIX):].lower().split(ENV_NESTING)), raw, var))
+    return found
+
+
+# ---- turning raw values into typed ones ---------------------------------------------------------
+
+def _strip_optional(kind: Any) -> Any:
+    """X | None -> X."""
+    if get_origin(kind) in (Union, types.UnionType):
+        args = [arg for arg in get_args(kind) if arg is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return kind
+
+
+def _from_env_text(kind: Any, raw: str) -> Any:
+    """An environment string as the value a TOML file would have given."""
+    kind = _strip_optional(kind)
+    if kind is bool:
+        word = raw.strip().lower()
+        if word in TRUE_WORDS + FALSE_WORDS:
+            return word in TRUE_WORDS
+        raise ValueError(f"expected true or false, got {raw!r}")
+    if kind is int:
+        return int(raw)
+    if kind is float:
+        return float(raw)
+    if get_origin(kind) is tuple:
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
+
+
+def _convert(kind: Any, value: Any, where: str) -> Any:
+    """Check one raw value against its type and return the typed value."""
+    plain = _strip_optional(kind)
+    if dataclasses.is_dataclass(plain):
+        return _build(plain, value, where)
+    origin = get_origin(plain)
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"{where}: expected a list, got {value!r}")
+        item = get_args(plain)[0]
+        return tuple(_convert(item, entry, f"{where}[{index}]") for index, entry in enumerate(value))
+    if origin is Mapping:
+        if not isinstance(value, Mapping):
+            raise ValueError(f"{where}: expected a table, got {value!r}")
+        item = get_args(plain)[1]
+        return {str(key): _convert(item, entry, f"{where}.{key}") for key, entry in value.items()}
+    if origin is Literal:
+        if value not in get_args(plain):
+            raise ValueError(f"{where}: expected one of {', '.join(get_args(plain))}, got {value!r}")
+        return value
+    return _convert_scalar(plain, value, where)
+
+
+def _convert_scalar(kind: Any, value: Any, where: str) -> Any:
+    """str, int, float, bool and date values."""
+    if kind is date:
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        raise ValueError(f'{where}: expected a date as "YYYY-MM-DD", got {value!r}')
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        raise ValueError(f"{where}: expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def _build(cls: type, raw: Any, where: str) -> Any:
+    """One dataclass from its table; missing keys are errors (defaults live in config/)."""
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{where}: expected a table, got {raw!r}")
+    specs = [spec for spec in dataclasses.fields(cls) if not spec.metadata.get("derived")]
+    unknown = sorted(set(raw) - {spec.metadata.get("array", spec.name) for spec in specs})
+    if unknown:
+        raise ValueError(f"{where}.{unknown[0]}: unknown key" if where else f"{unknown[0]}: unknown key")
+    values = {}
+    for spec in specs:
+        kind = _field_type(cls, spec.name)
+        name = spec.metadata.get("array", spec.name)
+        inner = f"{where}.{name}" if where else name
+        if name not in raw:
+            if _strip_optional(kind) is not kind:
+                values[spec.name] = None
+                continue
+            raise ValueError(f"{inner}: missing key")
+        values[spec.name] = _convert(kind, raw[name], inner)
+    try:
+        return cls(**values)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from exc
+
+
+# ---- the whole ----------------------------------------------------------------------------------
+
+def _gather(config_dir: Path, environ: Mapping[str, str], overrides: Mapping | None) -> _Layers:
+    """Every layer, lowest first."""
+    layers = _Layers()
+    paths = sorted(config_dir.glob("*.toml"))
+    if not paths:
+        raise ConfigError(f"{config_dir}: no config files (*.toml)")
+    for path in paths:
+        # Each file is one table: config/hours.toml holds the [hours] settings.
+        layers.add_tables({path.stem: _read_toml(path)}, f"config/{path.name}")
+    if environ.get("IVR_CONFIG"):
+        layers.add_tables(_read_toml(Path(environ["IVR_CONFIG"])), environ["IVR_CONFIG"])
+    if overrides:
+        layers.add_tables(overrides, "test settings")
+    for path, raw, var in _env_paths(environ):
+        _check_path(path, f"environment {var}")
+        try:
+            layers.add(path, _from_env_text(_schema_at(path), raw), f"environment {var}")
+        except ValueError as exc:
+            raise ConfigError(f"environment {var}={raw!r}: {exc}") from exc
+    return layers
+
+
+def _table(layers: _Layers, spec: dataclasses.Field) -> Any:
+    """One top-level table, typed, with errors naming where the offending value came from."""
+    raw = layers.values.get(spec.name)
+    if raw is None:
+        raise ConfigError(f"config/{spec.name}.toml: missing (every table needs its file)")
+    try:
+        return _convert(_field_type(Settings, spec.name), _wrap_array(spec, raw), spec.metadata.get("array", ""))
+    except ValueError as exc:
+        message = str(exc)
+        key = message.split(":", 1)[0]
+        parts = [part.split("[")[0] for part in key.split(".")]
+        path = (spec.name, *[part for part in parts if part])
+        raise ConfigError(f"{layers.origin(path)}: {message}") from exc
+
+
+def _wrap_array(spec: dataclasses.Field, raw: Any) -> Any:
+    """An array-of-tables file ({department = [...]}) as the list it holds."""
+    array = spec.metadata.get("array")
+    if not array:
+        return raw
+    if not isinstance(raw, Mapping) or set(raw) != {array}:
+        raise ValueError(f"{array}: expected [[{array}]] tables only")
+    return raw[array]
+
+
+def _cross_checks(settings: Settings) -> None:
+    """Rules that span tables: unique codes, known departments, every language spoken."""
+    for label, rows in (("department", settings.departments), ("service_type", settings.service_types)):
+        codes = [row.code for row in rows]
+        twice = sorted({code for code in codes if codes.count(code) > 1})
+        if twice:
+            raise ConfigError(f"config/{label}s.toml: code {twice[0]!r} is used twice")
+    known = {dept.code for dept in settings.departments}
+    for index, service_type in enumerate(settings.service_types):
+        if service_type.department not in known:
+            raise ConfigError(f"config/service_types.toml: service_type[{index}] ({service_type.code}): "
+                              f"unknown department {service_type.department!r}")
+    for where, table in (("config/numbers.toml: ten_digit_spoken", settings.numbers.ten_digit_spoken),
+                         ("config/routing.toml: announcement", settings.routing.announcement),
+                         ("config/speech.toml: emergency_words", settings.speech.emergency_words)):
+        if set(table) != set(LANGUAGES):
+            raise ConfigError(f"{where}: needs exactly the languages {', '.join(LANGUAGES)}, got {sorted(table)}")
+
+
+def load(config_dir: Path | str | None = None, environ: Mapping[str, str] | None = None,
+         overrides: Mapping | None = None) -> Settings:
+    """Read, merge, check and type every setting; raises ConfigError naming file and key."""
+    environ = os.environ if environ is None else environ
+    config_dir = Path(config_dir or environ.get("IVR_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
+    layers = _gather(config_dir, environ, overrides)
+    tables = {spec.name: _table(layers, spec) for spec in dataclasses.fields(Settings)
+              if not spec.metadata.get("derived")}
+    try:
+        schedule = Schedule.from_config(dataclasses.asdict(tables["hours"]))
+    except ValueError as exc:
+        raise ConfigError(f"config/hours.toml: {exc}") from exc
+    settings = Settings(**tables, schedule=schedule)
+    _cross_checks(settings)
+    return settings
