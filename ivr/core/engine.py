@@ -6,14 +6,29 @@ a department transfer go, what does an action do) come in through a `Services` o
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from .flows import DIRECTORY_ITEMS, ENTRY_NODE, RETRY, Flow, Node, PromptRef, Target
+from .flows import (
+    DIRECTORY_ITEMS,
+    ENTRY_NODE,
+    KEY_FIELD,
+    KEY_PROMPTS,
+    KINDS,
+    OPTIONS,
+    RETRY,
+    Flow,
+    Node,
+    Option,
+    PromptRef,
+    Target,
+)
 from .prompts import LANGUAGES, Catalog
+from .words import contains_phrase, first_match, normalise, spoken_key, spoken_menu_key
+
+if TYPE_CHECKING:
+    from ..settings import SpeechSettings
 
 MAX_NODES_PER_TURN = 40  # a flow that chains more nodes than this without listening is a loop
 FAILURES_KEY = "failed_prompts"  # call-wide count of prompts the caller ran out of attempts at
@@ -98,6 +113,7 @@ class QueueTarget:
     number: str = ""
     attributes: dict = field(default_factory=dict)
     workflow_sid: str = ""
+    timeout: int | None = None  # seconds a dialled call centre rings
 
 
 class Services(Protocol):
@@ -188,55 +204,15 @@ class Outcome:
 
 # ---- the engine ----------------------------------------------------------------------------------
 
-def normalise_speech(text: str) -> str:
-    """Lower-case, strip accents and punctuation so 'Emergéncia!' matches 'emergencia'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^a-z0-9# ]+", " ", plain).split())
-
-
-def contains_phrase(speech: str, phrase: str) -> bool:
-    """Whole-word phrase match inside normalised speech."""
-    phrase = normalise_speech(phrase)
-    return bool(phrase) and f" {phrase} " in f" {speech} "
-
-
-SPOKEN_DIGITS = {
-    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-    "seven": "7", "eight": "8", "nine": "9", "cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3",
-    "cuatro": "4", "cinco": "5", "seis": "6", "siete": "7", "ocho": "8", "nueve": "9",
-}
-PRESS_WORDS = {"press", "option", "number", "oprima", "marque", "opcion", "numero", "el", "la"}
-
-
-def spoken_menu_key(speech: str) -> str | None:
-    """'press two' / 'oprima dos' / '2' -> '2' (one key said aloud); None otherwise."""
-    words = [w for w in speech.split() if w not in PRESS_WORDS]
-    if len(words) != 1:
-        return None
-    word = words[0]
-    if word in SPOKEN_DIGITS:
-        return SPOKEN_DIGITS[word]
-    return word if len(word) == 1 and word.isdigit() else None
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    """Tunables from config: attempts, timeouts and emergency words."""
-
-    max_attempts: int = 3
-    timeout: int = 8
-    max_failures_per_call: int = 2
-    emergency_words: tuple[str, ...] = ()
-
-
 class Engine:
     """Advances calls through a validated flow."""
 
-    def __init__(self, flow: Flow, catalog: Catalog, settings: EngineSettings):
+    def __init__(self, flow: Flow, catalog: Catalog, settings: SpeechSettings):
         self.flow = flow
         self.catalog = catalog
         self.settings = settings
+        # Any language's emergency words count: a caller may not have chosen a language yet.
+        self.emergency_words = tuple(word for words in settings.emergency_words.values() for word in words)
 
     # -- entry point --
     def advance(self, turn: Turn, services: Services) -> Outcome:
@@ -254,7 +230,7 @@ class Engine:
             # Safety first: the 911 advisory interrupts, then the caller is back where they were.
             outcome.emergency = True
             # Before the caller has chosen a language, warn in every language the prompt speaks.
-            langs = list(dict.fromkeys(ref.lang for ref in node.prompt if ref.lang)) or [ctx.lang]
+            langs = list(dict.fromkeys(ref.lang for ref in node.spoken_refs() if ref.lang)) or [ctx.lang]
             outcome.steps.extend(self._speak("common.emergency", ctx, services, lang) for lang in langs)
             self._listen(node, turn.attempt, outcome, ctx, services)
             return outcome
@@ -270,16 +246,16 @@ class Engine:
     # -- input handlers --
     def _on_gather(self, node: Node, turn: Turn, outcome: Outcome, ctx: Context, services: Services) -> None:
         """Keys or speech arrived at a listening node."""
-        if node.kind == "menu":
-            target = self._match_menu(node, turn, ctx, services)
-            if target is None:
-                self._retry(node, turn.attempt, outcome, ctx, services)
-            else:
-                self._go(target, outcome, ctx, services)
-        elif node.kind in ("input", "record"):
-            self._run_node_action(node, turn.attempt, outcome, ctx, services)
-        else:
+        if not KINDS[node.kind].listens:
             raise FlowRuntimeError(f"node {node.name!r} ({node.kind}) does not take input")
+        if node.kind != "menu":
+            self._run_node_action(node, turn.attempt, outcome, ctx, services)
+            return
+        target = self._match_menu(node, turn, ctx, services)
+        if target is None:
+            self._retry(node, turn.attempt, outcome, ctx, services)
+        else:
+            self._go(target, outcome, ctx, services)
 
     def _on_silence(self, node: Node, turn: Turn, outcome: Outcome, ctx: Context, services: Services) -> None:
         """The caller said and pressed nothing before the timeout."""
@@ -333,21 +309,13 @@ class Engine:
     def _match_menu(self, node: Node, turn: Turn, ctx: Context, services: Services) -> Target | None:
         """Find the choice the caller made by key, spoken key or keyword."""
         choices = self._menu_choices(node, services)
-        pressed = (turn.digits or "").rstrip("#")
-        speech = normalise_speech(turn.speech or "")
-        if not pressed and speech:
-            pressed = spoken_menu_key(speech) or ""
+        speech = normalise(turn.speech or "")
+        pressed = (turn.digits or "").rstrip("#") or spoken_menu_key(speech)
         for digits, target, _ in choices:
             if pressed and pressed == digits:
                 return self._remember_choice(node, digits, target, ctx, services)
-        if speech:
-            # The caller's language first, so an ambiguous word resolves the way they meant it.
-            order = [ctx.lang] + [lang for lang in LANGUAGES if lang != ctx.lang]
-            for lang in order:
-                for digits, target, words in choices:
-                    if any(contains_phrase(speech, word) for word in words.get(lang, ())):
-                        return self._remember_choice(node, digits, target, ctx, services)
-        return None
+        chosen = first_match(speech, ctx.lang, (((digits, target), words) for digits, target, words in choices))
+        return self._remember_choice(node, *chosen, ctx, services) if chosen else None
 
     def _remember_choice(self, node: Node, digits: str, target: Target, ctx: Context,
                          services: Services) -> Target:
@@ -360,8 +328,8 @@ class Engine:
 
     def _is_emergency(self, speech: str) -> bool:
         """True if the caller said an emergency word in any language."""
-        said = normalise_speech(speech)
-        return any(contains_phrase(said, word) for word in self.settings.emergency_words)
+        said = normalise(speech)
+        return any(contains_phrase(said, word) for word in self.emergency_words)
 
     # -- moving through the flow --
     def _go(self, target: Target, outcome: Outcome, ctx: Context, services: Services) -> None:
@@ -416,58 +384,74 @@ class Engine:
         """Run nodes that need no input until one listens or the call ends."""
         for _ in range(MAX_NODES_PER_TURN):
             outcome.trail.append(node.name)
-            kind = node.kind
-            if kind == "say":
-                outcome.steps.extend(self._speak_refs(node.prompt, ctx, services))
-                node = self.flow.node(node.next)
-            elif kind == "branch":
-                node = self.flow.node(node.then if services.condition(node.when, ctx) else node.otherwise)
-            elif kind == "action":
-                result = services.run_action(node.action, ctx)
-                outcome.end_reason = result.call_outcome or outcome.end_reason
-                target = node.results.get(result.outcome, node.results.get("default"))
-                if target is None or target == RETRY:
-                    raise FlowRuntimeError(f"node {node.name!r}: unmapped action result {result.outcome!r}")
-                ctx.answers.update(result.values)
-                outcome.steps.extend(self._speak(key, ctx, services) for key in result.say)
-                node = self.flow.node(target)
-            elif kind in ("menu", "input", "record"):
-                self._listen(node, 1, outcome, ctx, services)
+            following = self.ENTER[node.kind](self, node, outcome, ctx, services)
+            if following is None:
                 return
-            elif kind == "transfer":
-                destination = services.transfer_destination(node.to, ctx)
-                if destination is None:
-                    node = self.flow.node(node.on_no_answer)
-                    continue
-                outcome.steps.extend(self._speak_refs(node.prompt, ctx, services))
-                outcome.steps.append(Transfer(node.name, ctx.lang, destination))
-                outcome.end_reason = f"transfer:{node.to}:{destination.label}"
-                return
-            elif kind == "queue":
-                outcome.steps.extend(self._speak_refs(node.prompt, ctx, services))
-                target = services.representative(ctx)
-                outcome.steps.append(Enqueue(node.name, ctx.lang, target))
-                outcome.end_reason = f"representative:{ctx.lang}"
-                return
-            elif kind == "hangup":
-                outcome.steps.extend(self._speak_refs(node.prompt, ctx, services))
-                outcome.steps.append(Hangup())
-                outcome.end_reason = outcome.end_reason or f"goodbye:{node.name}"
-                return
-            else:  # pragma: no cover - kinds are validated at load time
-                raise FlowRuntimeError(f"unknown kind {kind!r}")
+            node = following
         raise FlowRuntimeError(f"more than {MAX_NODES_PER_TURN} nodes without listening: a loop near {node.name!r}")
+
+    # -- entering each kind of node: the node to go on to, or None once the turn is over --
+    def _enter_say(self, node: Node, outcome: Outcome, ctx: Context, services: Services) -> Node | None:
+        """Speak, then go on."""
+        outcome.steps.extend(self._prompts(node, ctx, services))
+        return self.flow.node(node.next)
+
+    def _enter_branch(self, node: Node, outcome: Outcome, ctx: Context, services: Services) -> Node | None:
+        """Go on by the condition."""
+        return self.flow.node(node.then if services.condition(node.when, ctx) else node.otherwise)
+
+    def _enter_action(self, node: Node, outcome: Outcome, ctx: Context, services: Services) -> Node | None:
+        """Do something, then go on by its result."""
+        result = services.run_action(node.action, ctx)
+        outcome.end_reason = result.call_outcome or outcome.end_reason
+        target = node.results.get(result.outcome, node.results.get("default"))
+        if target is None or target == RETRY:
+            raise FlowRuntimeError(f"node {node.name!r}: unmapped action result {result.outcome!r}")
+        ctx.answers.update(result.values)
+        outcome.steps.extend(self._speak(key, ctx, services) for key in result.say)
+        return self.flow.node(target)
+
+    def _enter_listening(self, node: Node, outcome: Outcome, ctx: Context, services: Services) -> Node | None:
+        """Ask, and end the turn listening (menus, inputs, recordings)."""
+        self._listen(node, 1, outcome, ctx, services)
+        return None
+
+    def _enter_transfer(self, node: Node, outcome: Outcome, ctx: Context, services: Services) -> Node | None:
+        """Dial a department or the interpreters, or take the fallback at once if there is nowhere to dial."""
+        destination = services.transfer_destination(node.to, ctx)
+        if destination is None:
+            return self.flow.node(node.on_no_answer)
+        outcome.steps.extend(self._prompts(node, ctx, services))
+        outcome.steps.append(Transfer(node.name, ctx.lang, destination))
+        outcome.end_reason = f"transfer:{node.to}:{destination.label}"
+        return None
+
+    def _enter_queue(self, node: Node, outcome: Outcome, ctx: Context, services: Services) -> Node | None:
+        """Put the caller in line for a representative."""
+        outcome.steps.extend(self._prompts(node, ctx, services))
+        outcome.steps.append(Enqueue(node.name, ctx.lang, services.representative(ctx)))
+        outcome.end_reason = f"representative:{ctx.lang}"
+        return None
+
+    def _enter_hangup(self, node: Node, outcome: Outcome, ctx: Context, services: Services) -> Node | None:
+        """Say goodbye and end the call."""
+        outcome.steps.extend(self._prompts(node, ctx, services))
+        outcome.steps.append(Hangup())
+        outcome.end_reason = outcome.end_reason or f"goodbye:{node.name}"
+        return None
+
+    # One handler per kind of flows.KINDS (a test keeps the two tables in step).
+    ENTER = {
+        "say": _enter_say, "branch": _enter_branch, "action": _enter_action, "menu": _enter_listening,
+        "input": _enter_listening, "record": _enter_listening, "transfer": _enter_transfer,
+        "queue": _enter_queue, "hangup": _enter_hangup,
+    }
 
     def _listen(self, node: Node, attempt: int, outcome: Outcome, ctx: Context, services: Services) -> None:
         """Emit the listening step for an input node."""
         if not outcome.trail or outcome.trail[-1] != node.name:
             outcome.trail.append(node.name)
-        prompts = []
-        for ref in node.prompt:
-            if ref.key == DIRECTORY_ITEMS:
-                prompts.extend(self._directory_items(node, ctx, services))
-            else:
-                prompts.append(self._speak(ref.key, ctx, services, ref.lang))
+        prompts = self._prompts(node, ctx, services)
         if node.kind == "record":
             outcome.steps.append(RecordMessage(node.name, ctx.lang, attempt, tuple(prompts),
                                                node.max_length or 60))
@@ -508,6 +492,30 @@ class Engine:
         lang = lang or ctx.lang
         return Speak(self.catalog.text(lang, key, **self._values(ctx, services, lang)), lang)
 
-    def _speak_refs(self, refs: Iterable[PromptRef], ctx: Context, services: Services) -> list[Speak]:
-        """Render a node's prompt list, honouring fixed languages."""
-        return [self._speak(ref.key, ctx, services, ref.lang) for ref in refs]
+    def _prompts(self, node: Node, ctx: Context, services: Services) -> list[Speak]:
+        """Render a node's prompt list: fixed languages honoured, markers expanded, joined entries said as one."""
+        said: list[Speak] = []
+        for ref in node.prompt:
+            for index, speak in enumerate(self._expand(ref, node, ctx, services)):
+                # Labels run on as one sentence; a directory's entries are each their own.
+                joined = ref.joined if index == 0 else ref.key == OPTIONS
+                if joined and said and said[-1].lang == speak.lang:
+                    said[-1] = Speak(f"{said[-1].text} {speak.text}", speak.lang)
+                else:
+                    said.append(speak)
+        return said
+
+    def _expand(self, ref: PromptRef, node: Node, ctx: Context, services: Services) -> list[Speak]:
+        """One prompt entry as spoken: a prompt, the directory's entries, or the options' labels."""
+        if ref.key == DIRECTORY_ITEMS:
+            return self._directory_items(node, ctx, services)
+        if ref.key == OPTIONS:
+            return [self._label(option, ctx, services) for option in node.options]
+        return [self._speak(ref.key, ctx, services, ref.lang)]
+
+    def _label(self, option: Option, ctx: Context, services: Services) -> Speak:
+        """'To hear this again, press 9.': an option's label with its key said in the label's language."""
+        lang = option.label.lang or ctx.lang
+        names = {symbol: self.catalog.text(lang, key) for symbol, key in KEY_PROMPTS.items()}
+        values = {**self._values(ctx, services, lang), KEY_FIELD: spoken_key(option.digits, names)}
+        return Speak(self.catalog.text(lang, option.label.key, **values), lang)

@@ -1,36 +1,61 @@
-"""Call flows as data: parse flows/*.yaml into frozen dataclasses and check every reference at load time."""
+"""Call flows as data: parse flows/*.yaml into frozen dataclasses and check every reference at load time.
+
+Menu keys are written once, as a menu's options. A menu's prompt list reads the options' labels where it
+says `@options`; each label is a prompt with a `{key}` placeholder that the engine fills with the option's
+key in the label's language. A prompt entry that is itself a list is said as one utterance (one <Say> per
+language), e.g. `prompt: [[report.summary, "@options"]]`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from .prompts import LANGUAGES, Catalog
+from . import words
+from .prompts import LANGUAGES, Catalog, placeholders
 
-NODE_KINDS = ("say", "menu", "branch", "action", "input", "record", "transfer", "queue", "hangup")
-INPUT_KINDS = ("menu", "input", "record")
 ENTRY_NODE = "start"
 DIRECTORY_ITEMS = "@items"  # in a directory menu's prompt list: where the entries are read
-ENGINE_PROMPTS = ("common.retry", "common.emergency")  # spoken by the engine itself, not named in flows
+OPTIONS = "@options"  # in a menu's prompt list: where the options' labels are read
+MARKERS = (DIRECTORY_ITEMS, OPTIONS)
+KEY_FIELD = "key"  # the placeholder in a label that the engine fills with the option's key
+KEY_PROMPTS = {"*": "keys.star", "#": "keys.pound"}  # how labels say the keys that are not digits
+ENGINE_PROMPTS = ("common.retry", "common.emergency", *KEY_PROMPTS.values())  # spoken by the engine itself
 RETRY = "@retry"  # an action result mapped here re-prompts the same node, counting an attempt
-
-# Which keys each kind accepts beyond name/kind; anything else is a typo worth stopping for.
-ALLOWED_KEYS = {
-    "say": {"prompt", "next"},
-    "menu": {"prompt", "options", "directory", "item_prompt", "directory_next", "on_silence", "on_fail",
-             "timeout", "input", "max_attempts", "speech_only_keywords"},
-    "branch": {"when", "then", "else"},
-    "action": {"action", "results"},
-    "input": {"prompt", "action", "results", "input", "finish_on_key", "num_digits", "timeout",
-              "max_attempts", "on_fail", "on_silence", "speech_timeout"},
-    "record": {"prompt", "action", "results", "max_length", "on_silence"},
-    "transfer": {"to", "prompt", "on_no_answer", "on_answer"},
-    "queue": {"prompt", "on_fail"},
-    "hangup": {"prompt"},
-}
 TRANSFER_TARGETS = ("department", "interpretation")
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """What a node kind accepts beyond name/kind, what it cannot do without, and whether it listens."""
+
+    keys: frozenset[str]
+    required: tuple[str, ...] = ()
+    listens: bool = False
+
+
+# Every node kind. The loader rejects any other key (a typo worth stopping for); the engine has one handler
+# per kind (Engine.ENTER), and a test keeps the two in step.
+KINDS: dict[str, KindSpec] = {
+    "say": KindSpec(frozenset({"prompt", "next"}), ("next",)),
+    "menu": KindSpec(frozenset({"prompt", "options", "directory", "item_prompt", "directory_next", "on_silence",
+                                "on_fail", "timeout", "input", "max_attempts"}),
+                     ("prompt",), listens=True),
+    "branch": KindSpec(frozenset({"when", "then", "else"}), ("when", "then", "else")),
+    "action": KindSpec(frozenset({"action", "results"}), ("action", "results")),
+    "input": KindSpec(frozenset({"prompt", "action", "results", "input", "finish_on_key", "num_digits", "timeout",
+                                 "max_attempts", "on_fail", "on_silence", "speech_timeout"}),
+                      ("prompt", "action", "results"), listens=True),
+    "record": KindSpec(frozenset({"prompt", "action", "results", "max_length", "on_silence"}),
+                       ("prompt", "action", "results"), listens=True),
+    "transfer": KindSpec(frozenset({"to", "prompt", "on_no_answer", "on_answer"}), ("to", "on_no_answer")),
+    "queue": KindSpec(frozenset({"prompt", "on_fail"})),
+    "hangup": KindSpec(frozenset({"prompt"})),
+}
+_ATTRIBUTES = {"else": "otherwise"}  # YAML keys whose Node attribute is named differently
 
 
 class FlowError(ValueError):
@@ -43,6 +68,7 @@ class PromptRef:
 
     key: str
     lang: str | None = None
+    joined: bool = False  # said in one utterance with the entry before it (when in the same language)
 
 
 @dataclass(frozen=True)
@@ -55,11 +81,12 @@ class Target:
 
 @dataclass(frozen=True)
 class Option:
-    """A menu choice: keys to press and words to say."""
+    """A menu choice: keys to press, words to say, and the label that offers it."""
 
     digits: str
     target: Target
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    label: PromptRef | None = None
 
 
 @dataclass(frozen=True)
@@ -93,10 +120,15 @@ class Node:
     on_no_answer: str | None = None
     on_answer: str | None = None
 
-    @property
-    def waits_for_caller(self) -> bool:
-        """True for nodes that end a turn by listening."""
-        return self.kind in INPUT_KINDS
+    def spoken_refs(self) -> tuple[PromptRef, ...]:
+        """Every prompt the node reads, in order: option labels in place of '@options', no markers."""
+        refs: list[PromptRef] = []
+        for ref in self.prompt:
+            if ref.key == OPTIONS:
+                refs.extend(opt.label for opt in self.options if opt.label)
+            elif ref.key not in MARKERS:
+                refs.append(ref)
+        return tuple(refs)
 
 
 @dataclass(frozen=True)
@@ -111,64 +143,113 @@ class Flow:
         return self.nodes[name]
 
 
+# ---- parsing -------------------------------------------------------------------------------------
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a mapping key written twice (PyYAML would keep the last one silently)."""
+
+    def __init__(self, text: str, source: str):
+        super().__init__(text)
+        self.source = source
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    """Build a mapping, failing on a repeated key such as a menu option written twice."""
+    seen = []
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise FlowError(f"{loader.source}: line {key_node.start_mark.line + 1}: key {key!r} is written twice")
+        seen.append(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def _prompt_ref(item, where: str, joined: bool = False) -> PromptRef:
+    """Accept a key or {key, lang}."""
+    if isinstance(item, str):
+        return PromptRef(item, joined=joined)
+    if isinstance(item, dict) and set(item) <= {"key", "lang"} and "key" in item:
+        return PromptRef(item["key"], item.get("lang"), joined)
+    raise FlowError(f"{where}: prompt entries are keys, {{key, lang}} or a list of those said as one, got {item!r}")
+
+
 def _prompt_refs(raw, where: str) -> tuple[PromptRef, ...]:
-    """Accept a key, a list of keys, or {key, lang} mappings."""
+    """Accept a key, {key, lang}, or a list of those; an inner list is said as one utterance."""
     if raw is None:
         return ()
-    items = raw if isinstance(raw, list) else [raw]
-    refs = []
-    for item in items:
-        if isinstance(item, str):
-            refs.append(PromptRef(item))
-        elif isinstance(item, dict) and set(item) <= {"key", "lang"} and "key" in item:
-            refs.append(PromptRef(item["key"], item.get("lang")))
+    refs: list[PromptRef] = []
+    for item in raw if isinstance(raw, list) else [raw]:
+        if isinstance(item, list) and item:
+            refs += [_prompt_ref(part, where, joined=index > 0) for index, part in enumerate(item)]
         else:
-            raise FlowError(f"{where}: prompt entries are keys or {{key, lang}}, got {item!r}")
+            refs.append(_prompt_ref(item, where))
     return tuple(refs)
 
 
 def _target(raw, where: str) -> Target:
-    """Accept a node name or {next, set_lang}."""
+    """Accept a node name or {next, set_lang} (an option's mapping also holds its label and words)."""
     if isinstance(raw, str):
         return Target(raw)
-    if isinstance(raw, dict) and "next" in raw and set(raw) <= {"next", "set_lang", "say"}:
+    if isinstance(raw, dict) and "next" in raw and set(raw) <= {"next", "set_lang", "say", "label"}:
         return Target(raw["next"], raw.get("set_lang"))
-    raise FlowError(f"{where}: expected a node name or {{next, set_lang}}, got {raw!r}")
+    raise FlowError(f"{where}: expected a node name or {{next, set_lang, label, say}}, got {raw!r}")
+
+
+def _option(digits: str, spec, where: str) -> Option:
+    """One menu option: its target, spoken words per language and label."""
+    if not digits or any(ch not in "0123456789*#" for ch in digits):
+        raise FlowError(f"{where}: option {digits!r} is not a phone key")
+    where = f"{where} option {digits!r}"
+    target = _target(spec, where)
+    spec = spec if isinstance(spec, dict) else {}
+    said = spec.get("say", {})
+    if not isinstance(said, dict):
+        raise FlowError(f"{where}: 'say' maps languages to word lists")
+    label = _prompt_ref(spec["label"], f"{where}: label") if "label" in spec else None
+    return Option(digits, target, {lang: tuple(str(w).lower() for w in ws) for lang, ws in said.items()}, label)
 
 
 def _options(raw, where: str) -> tuple[Option, ...]:
-    """Parse a menu's digit -> target map, with optional spoken words per language."""
+    """Parse a menu's key -> target map."""
     if not isinstance(raw, dict):
         raise FlowError(f"{where}: options must map keys to targets")
-    options = []
-    for digits, spec in raw.items():
-        digits = str(digits)
-        if not digits or any(ch not in "0123456789*#" for ch in digits):
-            raise FlowError(f"{where}: option {digits!r} is not a phone key")
-        words = {}
-        if isinstance(spec, dict) and "say" in spec:
-            if not isinstance(spec["say"], dict):
-                raise FlowError(f"{where} option {digits!r}: 'say' maps languages to word lists")
-            words = {lang: tuple(str(w).lower() for w in ws) for lang, ws in spec["say"].items()}
-        options.append(Option(digits, _target(spec, f"{where} option {digits!r}"), words))
-    return tuple(options)
+    return tuple(_option(str(digits), spec, where) for digits, spec in raw.items())
+
+
+def _input_modes(raw: dict, where: str) -> tuple[str, ...]:
+    """'dtmf', 'speech' or both."""
+    input_modes = raw.get("input", "dtmf speech")
+    modes = tuple(str(input_modes).split())
+    if not modes or set(modes) - {"dtmf", "speech"}:
+        raise FlowError(f"{where}: input must be 'dtmf', 'speech' or both, got {input_modes!r}")
+    return modes
+
+
+def _text_or_none(value) -> str | None:
+    """YAML may read '#' or '2s' as text and 5 as a number: keep whichever as text."""
+    return None if value is None else str(value)
+
+
+def _check_kind(raw, where: str) -> str:
+    """The node's kind, after rejecting an unknown kind or a key the kind does not take."""
+    if not isinstance(raw, dict):
+        raise FlowError(f"{where}: expected a mapping")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise FlowError(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
+    unknown = set(raw) - KINDS[kind].keys - {"kind"}
+    if unknown:
+        raise FlowError(f"{where}: unknown key {sorted(unknown)[0]!r} for kind {kind!r}")
+    return kind
 
 
 def _parse_node(name: str, raw: dict, source: str) -> Node:
     """Turn one YAML mapping into a Node, rejecting unknown kinds and keys."""
     where = f"{source}: node {name!r}"
-    if not isinstance(raw, dict):
-        raise FlowError(f"{where}: expected a mapping")
-    kind = raw.get("kind")
-    if kind not in NODE_KINDS:
-        raise FlowError(f"{where}: unknown kind {kind!r} (one of {', '.join(NODE_KINDS)})")
-    unknown = set(raw) - ALLOWED_KEYS[kind] - {"kind"}
-    if unknown:
-        raise FlowError(f"{where}: unknown key {sorted(unknown)[0]!r} for kind {kind!r}")
-    input_modes = raw.get("input", "dtmf speech")
-    modes = tuple(str(input_modes).split())
-    if not modes or set(modes) - {"dtmf", "speech"}:
-        raise FlowError(f"{where}: input must be 'dtmf', 'speech' or both, got {input_modes!r}")
+    kind = _check_kind(raw, where)
     results = raw.get("results", {})
     if not isinstance(results, dict):
         raise FlowError(f"{where}: results must map action results to nodes")
@@ -189,11 +270,11 @@ def _parse_node(name: str, raw: dict, source: str) -> Node:
         otherwise=raw.get("else"),
         action=raw.get("action"),
         results={str(k): str(v) for k, v in results.items()},
-        input=modes,
-        finish_on_key=None if raw.get("finish_on_key") is None else str(raw["finish_on_key"]),
+        input=_input_modes(raw, where),
+        finish_on_key=_text_or_none(raw.get("finish_on_key")),
         num_digits=raw.get("num_digits"),
         timeout=raw.get("timeout"),
-        speech_timeout=None if raw.get("speech_timeout") is None else str(raw["speech_timeout"]),
+        speech_timeout=_text_or_none(raw.get("speech_timeout")),
         max_attempts=raw.get("max_attempts"),
         max_length=raw.get("max_length"),
         to=raw.get("to"),
@@ -201,6 +282,8 @@ def _parse_node(name: str, raw: dict, source: str) -> Node:
         on_answer=raw.get("on_answer"),
     )
 
+
+# ---- checking ------------------------------------------------------------------------------------
 
 def _node_references(node: Node) -> list[tuple[str, str | None]]:
     """Every (what, node name) a node points at, for the reference check."""
@@ -216,17 +299,27 @@ def _node_references(node: Node) -> list[tuple[str, str | None]]:
     return [(what, target) for what, target in refs if target is not None]
 
 
-def _require(node: Node, *fields: str) -> None:
-    """Fail if a kind's required fields are missing."""
-    for name in fields:
-        if getattr(node, name) in (None, (), {}):
-            label = "else" if name == "otherwise" else name
-            raise FlowError(f"{node.source}: node {node.name!r}: kind {node.kind!r} needs {label!r}")
+def _require(node: Node, *keys: str) -> None:
+    """Fail if a kind's required keys are missing."""
+    for key in keys:
+        if getattr(node, _ATTRIBUTES.get(key, key)) in (None, (), {}):
+            raise FlowError(f"{node.source}: node {node.name!r}: kind {node.kind!r} needs {key!r}")
 
 
-def validate(flow: Flow, catalog: Catalog, actions: set[str], conditions: set[str],
-             directories: set[str]) -> None:
-    """Check every node, prompt, action, condition, directory and language a flow refers to."""
+def _directory_keys(directories: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    """The keys each directory offers (speech-only entries have none), each used once."""
+    offered = {}
+    for name, keys in directories.items():
+        pressed = [key for key in keys if key]
+        for key in pressed:
+            if pressed.count(key) > 1:
+                raise FlowError(f"config: directory {name!r} key {key!r} is used twice")
+        offered[name] = tuple(pressed)
+    return offered
+
+
+def _check_flow_wide(flow: Flow, catalog: Catalog) -> None:
+    """The entry node, the engine's own prompts and the flow defaults exist."""
     if ENTRY_NODE not in flow.nodes:
         raise FlowError(f"flows: no node named {ENTRY_NODE!r} to start calls at")
     for key in ENGINE_PROMPTS:
@@ -235,48 +328,123 @@ def validate(flow: Flow, catalog: Catalog, actions: set[str], conditions: set[st
     for fallback in ("on_fail", "on_give_up"):
         if flow.defaults.get(fallback) and flow.defaults[fallback] not in flow.nodes:
             raise FlowError(f"flows: defaults.{fallback}: unknown node {flow.defaults[fallback]!r}")
+
+
+def _check_shape(node: Node, where: str, directories: Mapping[str, tuple[str, ...]]) -> None:
+    """Required keys per kind, menus with something to choose, known directories and transfer targets."""
+    _require(node, *KINDS[node.kind].required)
+    if node.kind == "menu" and not node.options and not node.directory:
+        raise FlowError(f"{where}: a menu needs options or a directory")
+    if node.directory:
+        if node.directory not in directories:
+            raise FlowError(f"{where}: unknown directory {node.directory!r}")
+        _require(node, "item_prompt", "directory_next")
+        if DIRECTORY_ITEMS not in [ref.key for ref in node.prompt]:
+            raise FlowError(f"{where}: a directory menu's prompt needs {DIRECTORY_ITEMS!r} where entries are read")
+    if node.kind == "transfer" and node.to not in TRANSFER_TARGETS:
+        raise FlowError(f"{where}: transfer 'to' must be one of {', '.join(TRANSFER_TARGETS)}")
+
+
+def _check_references(node: Node, flow: Flow, where: str, actions: set[str], conditions: set[str]) -> None:
+    """Nodes, actions, conditions and languages the node names all exist."""
+    for what, target in _node_references(node):
+        if target not in flow.nodes:
+            raise FlowError(f"{where}: {what}: unknown node {target!r}")
+    if node.action and node.action not in actions:
+        raise FlowError(f"{where}: unknown action {node.action!r}")
+    if node.when and node.when not in conditions:
+        raise FlowError(f"{where}: unknown condition {node.when!r}")
+    targets = [opt.target for opt in node.options] + ([node.on_silence] if node.on_silence else [])
+    for target in targets:
+        if target.set_lang is not None and target.set_lang not in LANGUAGES:
+            raise FlowError(f"{where}: unknown language {target.set_lang!r}")
+    for opt in node.options:
+        for lang in opt.words:
+            if lang not in LANGUAGES:
+                raise FlowError(f"{where}: option {opt.digits!r}: unknown language {lang!r}")
+
+
+def _check_marker(node: Node, ref: PromptRef, where: str) -> None:
+    """'@items' belongs to directory menus, '@options' to menus with options."""
+    if ref.key == DIRECTORY_ITEMS and not node.directory:
+        raise FlowError(f"{where}: unknown prompt {ref.key!r} (only a directory menu reads entries)")
+    if ref.key == OPTIONS and not (node.kind == "menu" and node.options):
+        raise FlowError(f"{where}: unknown prompt {ref.key!r} (only a menu with options reads them)")
+
+
+def _check_prompt(ref: PromptRef, catalog: Catalog, where: str) -> None:
+    """A prompt reference names a prompt, and a language if it fixes one."""
+    if not catalog.has(ref.key):
+        raise FlowError(f"{where}: unknown prompt {ref.key!r}")
+    if ref.lang is not None and ref.lang not in LANGUAGES:
+        raise FlowError(f"{where}: prompt {ref.key!r}: unknown language {ref.lang!r}")
+
+
+def _check_prompts(node: Node, catalog: Catalog, where: str) -> None:
+    """Every prompt, label and marker the node reads exists."""
+    for ref in node.prompt:
+        if ref.key in MARKERS:
+            _check_marker(node, ref, where)
+        else:
+            _check_prompt(ref, catalog, where)
+    for opt in node.options:
+        if opt.label:
+            _check_prompt(opt.label, catalog, f"{where}: option {opt.digits!r}: label")
+    if node.item_prompt and not catalog.has(node.item_prompt):
+        raise FlowError(f"{where}: unknown prompt {node.item_prompt!r}")
+
+
+def _check_labels(node: Node, catalog: Catalog, where: str) -> None:
+    """Options are labelled exactly when the prompt reads them, and every label says its {key}."""
+    reads_options = OPTIONS in [ref.key for ref in node.prompt]
+    for opt in node.options:
+        if reads_options and opt.label is None:
+            raise FlowError(f"{where}: option {opt.digits!r} has no label, but the prompt reads {OPTIONS!r}")
+        if opt.label and not reads_options:
+            raise FlowError(f"{where}: option {opt.digits!r} has a label, but the prompt has no {OPTIONS!r}")
+        for lang in LANGUAGES if opt.label else ():
+            if KEY_FIELD not in placeholders(catalog.texts[lang][opt.label.key]):
+                raise FlowError(f"{where}: option {opt.digits!r}: label {opt.label.key!r} ({lang}) has no "
+                                f"{{{KEY_FIELD}}} where the key is said")
+
+
+def _check_keys(node: Node, where: str, directories: Mapping[str, tuple[str, ...]]) -> None:
+    """Each key of a menu leads to one place: no option twice, no directory entry on an option's key."""
+    keys = [opt.digits for opt in node.options]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise FlowError(f"{where}: option {key!r} is given twice")
+    for key in directories.get(node.directory, ()) if node.directory else ():
+        if key in keys:
+            raise FlowError(f"config: directory {node.directory!r} key {key!r} collides with {where} option {key!r}")
+
+
+def _check_no_written_keys(node: Node, catalog: Catalog, where: str) -> None:
+    """No prompt a menu reads says a key itself: the options are the one place keys are set."""
+    keys = [ref.key for ref in node.spoken_refs()] + ([node.item_prompt] if node.item_prompt else [])
+    for lang in LANGUAGES:
+        names = [catalog.texts[lang][name] for name in KEY_PROMPTS.values()]
+        for key in dict.fromkeys(keys):
+            phrase = words.key_phrase(catalog.texts[lang][key], lang, names)
+            if phrase:
+                raise FlowError(f"{where}: prompt {key!r} ({lang}) says the key itself ({phrase!r}): give the "
+                                f"option a label with {{{KEY_FIELD}}} and read it with {OPTIONS!r}")
+
+
+def validate(flow: Flow, catalog: Catalog, actions: set[str], conditions: set[str],
+             directories: Mapping[str, Iterable[str]]) -> None:
+    """Check every node, prompt, action, condition, directory (name -> keys it offers) and menu key."""
+    offered = _directory_keys(directories)
+    _check_flow_wide(flow, catalog)
     for node in flow.nodes.values():
         where = f"{node.source}: node {node.name!r}"
-        required = {
-            "say": ("next",), "menu": ("prompt",), "branch": ("when", "then", "otherwise"),
-            "action": ("action", "results"), "input": ("prompt", "action", "results"),
-            "record": ("prompt", "action", "results"), "transfer": ("to", "on_no_answer"),
-        }.get(node.kind, ())
-        _require(node, *required)
-        if node.kind == "menu" and not node.options and not node.directory:
-            raise FlowError(f"{where}: a menu needs options or a directory")
-        if node.directory:
-            if node.directory not in directories:
-                raise FlowError(f"{where}: unknown directory {node.directory!r}")
-            _require(node, "item_prompt", "directory_next")
-            if DIRECTORY_ITEMS not in [ref.key for ref in node.prompt]:
-                raise FlowError(f"{where}: a directory menu's prompt needs {DIRECTORY_ITEMS!r} where entries are read")
-        for what, target in _node_references(node):
-            if target not in flow.nodes:
-                raise FlowError(f"{where}: {what}: unknown node {target!r}")
-        for ref in node.prompt:
-            if ref.key == DIRECTORY_ITEMS and node.directory:
-                continue
-            if not catalog.has(ref.key):
-                raise FlowError(f"{where}: unknown prompt {ref.key!r}")
-            if ref.lang is not None and ref.lang not in LANGUAGES:
-                raise FlowError(f"{where}: prompt {ref.key!r}: unknown language {ref.lang!r}")
-        if node.item_prompt and not catalog.has(node.item_prompt):
-            raise FlowError(f"{where}: unknown prompt {node.item_prompt!r}")
-        targets = [opt.target for opt in node.options] + ([node.on_silence] if node.on_silence else [])
-        for target in targets:
-            if target.set_lang is not None and target.set_lang not in LANGUAGES:
-                raise FlowError(f"{where}: unknown language {target.set_lang!r}")
-        for opt in node.options:
-            for lang in opt.words:
-                if lang not in LANGUAGES:
-                    raise FlowError(f"{where}: option {opt.digits!r}: unknown language {lang!r}")
-        if node.action and node.action not in actions:
-            raise FlowError(f"{where}: unknown action {node.action!r}")
-        if node.when and node.when not in conditions:
-            raise FlowError(f"{where}: unknown condition {node.when!r}")
-        if node.kind == "transfer" and node.to not in TRANSFER_TARGETS:
-            raise FlowError(f"{where}: transfer 'to' must be one of {', '.join(TRANSFER_TARGETS)}")
+        _check_shape(node, where, offered)
+        _check_references(node, flow, where, actions, conditions)
+        _check_prompts(node, catalog, where)
+        if node.kind == "menu":
+            _check_labels(node, catalog, where)
+            _check_keys(node, where, offered)
+            _check_no_written_keys(node, catalog, where)
 
 
 def load_flow(flows_dir: Path) -> Flow:
@@ -288,18 +456,28 @@ def load_flow(flows_dir: Path) -> Flow:
         raise FlowError(f"{flows_dir}: no flow files (*.yaml)")
     for path in paths:
         source = f"flows/{path.name}"
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise FlowError(f"{source}: {exc}") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("nodes", {}), dict):
-            raise FlowError(f"{source}: expected a mapping with 'nodes'")
-        unknown = set(data) - {"nodes", "defaults"}
-        if unknown:
-            raise FlowError(f"{source}: unknown top-level key {sorted(unknown)[0]!r}")
+        data = _read(path, source)
         defaults.update(data.get("defaults") or {})
         for name, raw in (data.get("nodes") or {}).items():
             if name in nodes:
                 raise FlowError(f"{source}: node {name!r} is also defined in {nodes[name].source}")
             nodes[name] = _parse_node(str(name), raw, source)
     return Flow(nodes=nodes, defaults=defaults)
+
+
+def _read(path: Path, source: str) -> dict:
+    """One flow file's top-level mapping."""
+    try:
+        loader = _UniqueKeyLoader(path.read_text(encoding="utf-8"), source)
+        try:
+            data = loader.get_single_data() or {}
+        finally:
+            loader.dispose()
+    except (OSError, yaml.YAMLError) as exc:
+        raise FlowError(f"{source}: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("nodes", {}), dict):
+        raise FlowError(f"{source}: expected a mapping with 'nodes'")
+    unknown = set(data) - {"nodes", "defaults"}
+    if unknown:
+        raise FlowError(f"{source}: unknown top-level key {sorted(unknown)[0]!r}")
+    return data

@@ -30,8 +30,8 @@ class Catalog:
     texts: dict[str, dict[str, str]]
     voices: dict[str, Voice]
 
-    def text(self, lang: str, key: str, **values: object) -> str:
-        """Render prompt `key` in `lang`, filling {placeholders} from values."""
+    def text(self, lang: str, key: str, /, **values: object) -> str:
+        """Render prompt `key` in `lang`, filling {placeholders} from values (labels have a {key} of their own)."""
         template = self.texts[lang][key]
         return template.format_map(_Strict(values, key))
 
@@ -42,10 +42,6 @@ class Catalog:
     def voice(self, lang: str) -> Voice:
         """The voice and language tag for `lang`."""
         return self.voices[lang]
-
-    def placeholders(self, key: str) -> set[str]:
-        """Names a prompt needs filled in."""
-        return _placeholders(self.texts[LANGUAGES[0]][key])
 
 
 class _Strict(dict):
@@ -59,7 +55,7 @@ class _Strict(dict):
         raise KeyError(f"prompt {self.key!r} needs a value for {{{name}}}")
 
 
-def _placeholders(template: str) -> set[str]:
+def placeholders(template: str) -> set[str]:
     """Field names used in a str.format template."""
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
@@ -99,10 +95,10 @@ def load_catalog(prompts_dir: Path) -> Catalog:
                 f"{prompts_dir / f'{reference}.yaml'}: missing prompt {extra[0]!r} (in {lang})"
             )
         for key, template in texts[reference].items():
-            if _placeholders(template) != _placeholders(texts[lang][key]):
+            if placeholders(template) != placeholders(texts[lang][key]):
                 raise PromptError(
                     f"{prompts_dir / f'{lang}.yaml'}: prompt {key!r} has placeholders "
-                    f"{sorted(_placeholders(texts[lang][key]))}, {reference} has "
-                    f"{sorted(_placeholders(template))}"
+                    f"{sorted(placeholders(texts[lang][key]))}, {reference} has "
+                    f"{sorted(placeholders(template))}"
                 )
     return Catalog(texts=texts, voices=voices)

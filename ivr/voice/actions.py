@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from .. import cases, sms
+from .. import calls, cases, sms
 from ..cases import numbers as casenumbers
 from ..core import phone
-from ..core.engine import ActionResult, Context, DirectoryEntry, contains_phrase, normalise_speech
-from ..core.prompts import LANGUAGES
+from ..core.engine import ActionResult, Context, DirectoryEntry
 from ..core.speaking import spoken_date
+from ..core.words import digits_from_speech, first_match, normalise
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +86,7 @@ def begin_intake(services, ctx: Context) -> ActionResult:
 
 def _service_type_named(services, ctx: Context) -> str | None:
     """The service type whose keyword the caller said, in their language first."""
-    said = normalise_speech(ctx.speech or "")
-    if not said:
-        return None
-    for lang in [ctx.lang] + [code for code in LANGUAGES if code != ctx.lang]:
-        for entry in services.line.service_types:
-            if any(contains_phrase(said, word) for word in entry.words.get(lang, ())):
-                return entry.code
-    return None
+    return first_match(ctx.speech or "", ctx.lang, ((entry.code, entry.words) for entry in services.line.service_types))
 
 
 @handler("cancel_intake")
@@ -106,11 +99,11 @@ def cancel_intake(services, ctx: Context) -> ActionResult:
 @handler("choose_service_type")
 def choose_service_type(services, ctx: Context) -> ActionResult:
     """Remember the chosen type's name and whether its department needs contact details."""
-    info = services.line.service_type_info.get(ctx.answers.get("service_types", ""))
+    info = services.line.settings.service_type(ctx.answers.get("service_types", ""))
     if info is None:
         return ActionResult("unknown")
-    ctx.answers["type_name"] = info["name_es" if ctx.lang == "es" else "name_en"]
-    ctx.answers["requires_contact"] = bool(info.get("requires_contact"))
+    ctx.answers["type_name"] = info.name(ctx.lang)
+    ctx.answers["requires_contact"] = info.requires_contact
     return ActionResult("ok", say=("report.type_chosen",))
 
 
@@ -169,7 +162,7 @@ def use_caller_id(services, ctx: Context) -> ActionResult:
 @handler("take_phone")
 def take_phone(services, ctx: Context) -> ActionResult:
     """Ten digits keyed in (or said), checked as a real North American number."""
-    raw = ctx.digits or casenumbers.digits_from_speech(ctx.speech or "", ctx.lang) or ""
+    raw = ctx.digits or digits_from_speech(ctx.speech or "", ctx.lang) or ""
     number = phone.normalise_us_number(raw)
     if number is None:
         return ActionResult("invalid", say=("report.phone_invalid",))
@@ -261,25 +254,25 @@ def send_case_sms(services, ctx: Context) -> ActionResult:
 def on_call_end(session, call) -> None:
     """A caller who hung up mid-intake leaves no case; the call is marked for staff to follow up."""
     if (call.answers or {}).get("intake_active"):
-        call.outcome = "abandoned_intake"
+        calls.mark_abandoned(call)
 
 
 # ---- check a case --------------------------------------------------------------------------------
 
-def _case_digits(ctx: Context) -> str | None:
-    """The case number from keys or speech."""
+def _case_digits(ctx: Context) -> str:
+    """What the caller keyed, or the digits they said; checked by casenumbers.parse."""
     if ctx.digits:
-        return casenumbers.normalise(ctx.digits)
+        return ctx.digits
     if ctx.speech:
-        return casenumbers.digits_from_speech(normalise_speech(ctx.speech), ctx.lang)
-    return None
+        return digits_from_speech(normalise(ctx.speech), ctx.lang) or ""
+    return ""
 
 
 @handler("lookup_case")
 def lookup_case(services, ctx: Context) -> ActionResult:
     """Read a case's status by number: the check digit rejects a typo before any lookup."""
-    number = _case_digits(ctx)
-    if not number or not casenumbers.is_valid(number):
+    number = casenumbers.parse(_case_digits(ctx))
+    if number is None:
         return ActionResult("invalid", say=("status.invalid",))
     case = cases.find_case(services.session, number)
     if case is None:

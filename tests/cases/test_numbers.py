@@ -9,10 +9,10 @@ from ivr.cases.numbers import (
     SERIAL_BASE,
     case_number_for_serial,
     damm_check_digit,
-    digits_from_speech,
     grouped,
     is_valid,
     normalise,
+    parse,
     spoken,
 )
 
@@ -20,8 +20,6 @@ serials = st.integers(min_value=1, max_value=MAX_SERIAL)
 positions = st.integers(min_value=0, max_value=7)
 digit_chars = st.sampled_from("0123456789")
 
-EN_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-ES_WORDS = ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"]
 
 
 # --- Damm check digit -------------------------------------------------------
@@ -123,6 +121,21 @@ def test_normalise_then_validate_grouped_round_trip(serial):
 
 
 @pytest.mark.parametrize(
+    "raw, expected",
+    [("10000012", "10000012"), ("1000 0012#", "10000012"), ("*1000-0012", "10000012"),
+     ("10000013", None), ("1000 0013#", None), ("", None), ("#", None), ("1000OO12", None)],
+)
+def test_parse_normalises_then_checks_the_damm_digit(raw, expected):
+    assert parse(raw) == expected
+
+
+@given(serials)
+def test_parse_reads_back_every_grouped_number(serial):
+    number = case_number_for_serial(serial)
+    assert parse(grouped(number) + "#") == number
+
+
+@pytest.mark.parametrize(
     "number, expected",
     [("12345678", "1234 5678"), ("123456789", "1234 5678 9"), ("123", "123"), ("1234", "1234")],
 )
@@ -144,99 +157,3 @@ def test_grouped_and_spoken_reject_non_digits(bad):
         grouped(bad)
     with pytest.raises(ValueError):
         spoken(bad)
-
-
-# --- digits_from_speech -----------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "text, lang, expected",
-    [
-        ("one two three four five six seven eight", "en", "12345678"),
-        ("zero oh nine", "en", "009"),
-        ("five o six", "en", "506"),
-        ("1234 5678", "en", "12345678"),
-        ("12 34 56 78", "en", "12345678"),
-        ("12345678.", "en", "12345678"),
-        ("one 2 three", "en", "123"),
-        ("One, two; THREE!", "en", "123"),
-        ("My case number is 1234 5678", "en", "12345678"),
-        ("it's one two", "en", "12"),
-        ("it\u2019s one two", "en", "12"),
-        ("double five", "en", "55"),
-        ("double 5 triple two", "en", "55222"),
-        ("uno dos tres cuatro cinco seis siete ocho", "es", "12345678"),
-        ("cero nueve", "es", "09"),
-        ("s\u00e9is", "es", "6"),
-        ("mi número de caso es uno dos tres", "es", "123"),
-        ("El número es 1234 5678", "es", "12345678"),
-        # Callers mix languages, so each language accepts the other's words.
-        ("one dos three cuatro", "en", "1234"),
-        ("uno two tres", "es", "123"),
-        ("double cinco", "es", "55"),
-        ("uno dos", "es-MX", "12"),
-        ("one two", "en_US", "12"),
-    ],
-)
-def test_digits_from_speech(text, lang, expected):
-    assert digits_from_speech(text, lang) == expected
-
-
-@pytest.mark.parametrize(
-    "text, lang",
-    [
-        ("pothole on main street", "en"),
-        ("pothole on main street", "es"),
-        ("", "en"),
-        ("my case number is", "en"),
-        ("mi número de caso es", "es"),
-        ("one two pothole", "en"),
-        ("twenty one", "en"),
-        ("doce", "es"),
-        ("double", "en"),
-        ("five double", "en"),
-        ("double 55", "en"),
-        ("double triple five", "en"),
-        ("double my five", "en"),
-        ("5th", "en"),
-        # In Spanish "o" means "or", so guessing a zero would be wrong.
-        ("cinco o seis", "es"),
-        ("\u043e\u0434\u0438\u043d 1234", "en"),
-        ("\u0661\u0662\u0663", "en"),
-    ],
-)
-def test_digits_from_speech_rejects(text, lang):
-    assert digits_from_speech(text, lang) is None
-
-
-def test_digits_from_speech_rejects_unknown_language():
-    with pytest.raises(ValueError):
-        digits_from_speech("one", "fr")
-
-
-@given(
-    st.lists(
-        st.tuples(digit_chars, st.sampled_from(["en", "es", "numeral"])),
-        min_size=1,
-        max_size=12,
-    ),
-    st.sampled_from(["en", "es"]),
-    st.sampled_from(["", "my case number is ", "mi número de caso es ", "it's "]),
-)
-def test_digits_from_speech_round_trips_mixed_words(parts, lang, prefix):
-    words = []
-    for digit, form in parts:
-        if form == "en":
-            words.append(EN_WORDS[int(digit)])
-        elif form == "es":
-            words.append(ES_WORDS[int(digit)])
-        else:
-            words.append(digit)
-    expected = "".join(digit for digit, _ in parts)
-    assert digits_from_speech(prefix + " ".join(words), lang) == expected
-
-
-@given(serials, st.sampled_from(["en", "es"]))
-def test_digits_from_speech_understands_our_own_readback(serial, lang):
-    number = case_number_for_serial(serial)
-    assert digits_from_speech(spoken(number), lang) == number

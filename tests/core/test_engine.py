@@ -1,19 +1,18 @@
 """The call engine (ivr/core/engine.py) on a small flow, with a fake Services: no Flask, Twilio or database."""
 
+import dataclasses
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from ivr.config import PROJECT_ROOT
 from ivr.core.engine import (
     MAX_NODES_PER_TURN,
     ActionResult,
     Destination,
     DirectoryEntry,
     Engine,
-    EngineSettings,
     Enqueue,
     FlowRuntimeError,
     Hangup,
@@ -23,20 +22,29 @@ from ivr.core.engine import (
     Speak,
     Transfer,
     Turn,
-    normalise_speech,
-    spoken_menu_key,
 )
-from ivr.core.flows import load_flow, validate
+from ivr.core.flows import KINDS, load_flow, validate
 from ivr.core.prompts import load_catalog
+from ivr.settings import PROJECT_ROOT, SpeechSettings
 
 EN = """
 voice: en-voice
 language: en-US
 prompts:
-  menu: Press 1 for hours, 2 for Spanish, 3 for a code, 4 for a department, 0 for a person.
+  menu: Main menu.
+  for_hours: For hours, press {key}.
+  for_spanish: For Spanish, press {key}.
+  for_code: For a code, press {key}.
+  for_department: For a department, press {key}.
+  for_loop: To go round in circles, press {key}.
+  for_gate: To check the hours, press {key}.
+  for_person: For a person, press {key}.
+  for_hours_again: For hours again, press {key}.
   hours: We are open {hours}.
   common.retry: Sorry.
   common.emergency: Call 9-1-1.
+  keys.star: star
+  keys.pound: pound
   bad_code: That code is wrong.
   code_ok: Code {code} accepted.
   ask_code: Enter your code.
@@ -48,17 +56,26 @@ prompts:
   connecting: Connecting you to {department}.
   no_answer: Nobody answered.
   record_ask: Leave a message.
-  bilingual: Press 2 for Spanish.
   loop: Again and again.
 """
 ES = """
 voice: es-voice
 language: es-US
 prompts:
-  menu: Oprima 1 para el horario, 2 para español, 3 para un código, 4 para un departamento, 0 para una persona.
+  menu: Menú principal.
+  for_hours: Para el horario, oprima {key}.
+  for_spanish: Para español, oprima {key}.
+  for_code: Para un código, oprima {key}.
+  for_department: Para un departamento, oprima {key}.
+  for_loop: Para dar vueltas, oprima {key}.
+  for_gate: Para ver el horario, oprima {key}.
+  for_person: Para una persona, oprima {key}.
+  for_hours_again: Para el horario otra vez, oprima {key}.
   hours: Abrimos {hours}.
   common.retry: Perdón.
   common.emergency: Llame al 9-1-1.
+  keys.star: asterisco
+  keys.pound: numeral
   bad_code: Ese código no es válido.
   code_ok: Código {code} aceptado.
   ask_code: Marque su código.
@@ -70,7 +87,6 @@ prompts:
   connecting: Le comunicamos con {department}.
   no_answer: Nadie contestó.
   record_ask: Deje un mensaje.
-  bilingual: Oprima 2 para español.
   loop: Otra vez.
 """
 FLOW = """
@@ -79,16 +95,16 @@ defaults:
 nodes:
   start:
     kind: menu
-    prompt: [menu, {key: bilingual, lang: es}]
+    prompt: [[menu, "@options"]]
     options:
-      "1": {next: hours, say: {en: [hours, open], es: [horario]}}
-      "2": {next: start, set_lang: es, say: {en: [spanish], es: [espanol]}}
-      "3": {next: code, say: {en: [code], es: [codigo]}}
-      "4": {next: depts, say: {en: [department], es: [departamento]}}
-      "5": loop_a
-      "6": gate
-      "0": {next: operator, say: {en: [operator, person], es: [operador, persona]}}
-      "*9": hours
+      "1": {next: hours, label: for_hours, say: {en: [hours, open], es: [horario]}}
+      "2": {next: start, set_lang: es, label: {key: for_spanish, lang: es}, say: {en: [spanish], es: [espanol]}}
+      "3": {next: code, label: for_code, say: {en: [code], es: [codigo]}}
+      "4": {next: depts, label: for_department, say: {en: [department], es: [departamento]}}
+      "5": {next: loop_a, label: for_loop}
+      "6": {next: gate, label: for_gate}
+      "0": {next: operator, label: for_person, say: {en: [operator, person], es: [operador, persona]}}
+      "*9": {next: hours, label: for_hours_again}
   hours:
     kind: say
     prompt: hours
@@ -159,7 +175,8 @@ nodes:
     then: loop_a
     else: loop_a
 """
-SETTINGS = EngineSettings(max_attempts=3, timeout=8, emergency_words=("fire", "not breathing", "incendio"))
+SETTINGS = SpeechSettings(max_attempts=3, max_failures_per_call=2, timeout=8,
+                          emergency_words={"en": ("fire", "not breathing"), "es": ("incendio",)})
 
 
 class FakeServices:
@@ -211,7 +228,7 @@ def engine(tmp_path_factory) -> Engine:
     (root / "flows" / "test.yaml").write_text(textwrap.dedent(FLOW))
     catalog = load_catalog(root / "prompts")
     flow = load_flow(root / "flows")
-    validate(flow, catalog, actions={"check_code"}, conditions={"is_open"}, directories={"departments"})
+    validate(flow, catalog, actions={"check_code"}, conditions={"is_open"}, directories={"departments": ("1", "2")})
     return Engine(flow, catalog, SETTINGS)
 
 
@@ -236,43 +253,18 @@ def at(node: str, **fields) -> Turn:
     return Turn(node=node, **({"event": "gather"} | fields))
 
 
-# ---- spoken keys and speech ----------------------------------------------------------------------
-
-@pytest.mark.parametrize(("speech", "key"), [
-    ("press two", "2"), ("two", "2"), ("2", "2"), ("option zero", "0"), ("oh", "0"), ("number nine", "9"),
-    ("oprima dos", "2"), ("marque el uno", "1"), ("opcion cero", "0"), ("la nueve", "9"), ("cuatro", "4"),
-])
-def test_spoken_menu_key(speech, key):
-    assert spoken_menu_key(speech) == key
-
-
-@pytest.mark.parametrize("speech", ["", "press", "two three", "twenty", "12", "press star", "one please", "hello"])
-def test_spoken_menu_key_rejects_anything_but_one_key(speech):
-    assert spoken_menu_key(speech) is None
-
-
-@pytest.mark.parametrize(("raw", "normal"), [
-    ("Emergéncia!", "emergencia"),
-    ("  Press   TWO. ", "press two"),
-    ("¿Información?", "informacion"),
-    ("¡Ayúdenme, por favor!", "ayudenme por favor"),
-    ("it's 1234#", "it s 1234#"),
-    ("Niño-Peña", "nino pena"),
-    ("", ""),
-])
-def test_normalise_speech(raw, normal):
-    assert normalise_speech(raw) == normal
-
-
 # ---- menus ---------------------------------------------------------------------------------------
 
 def test_arrival_enters_the_start_node(engine):
     outcome = engine.advance(Turn(), FakeServices())
     listen = last(outcome)
     assert isinstance(listen, Listen) and (listen.node, listen.attempt, listen.lang) == ("start", 1, "en")
+    # The labels are read in option order, their keys filled in; one sentence per run of one language.
     assert [(p.text, p.lang) for p in listen.prompts] == [
-        ("Press 1 for hours, 2 for Spanish, 3 for a code, 4 for a department, 0 for a person.", "en"),
-        ("Oprima 2 para español.", "es"),  # a prompt fixed to a language ignores the caller's
+        ("Main menu. For hours, press 1.", "en"),
+        ("Para español, oprima 2.", "es"),  # a label fixed to a language ignores the caller's
+        ("For a code, press 3. For a department, press 4. To go round in circles, press 5. "
+         "To check the hours, press 6. For a person, press 0. For hours again, press star 9.", "en"),
     ]
     assert listen.timeout == 8 and listen.input == ("dtmf", "speech")
     assert outcome.trail == ["start"]
@@ -310,8 +302,10 @@ def test_set_lang_switches_the_call_to_spanish(engine):
     outcome = engine.advance(at("start", digits="2"), FakeServices())
     listen = last(outcome)
     assert outcome.lang == "es" and listen.lang == "es"
-    assert listen.prompts[0] == Speak("Oprima 1 para el horario, 2 para español, 3 para un código, "
-                                      "4 para un departamento, 0 para una persona.", "es")
+    assert listen.prompts == (Speak(
+        "Menú principal. Para el horario, oprima 1. Para español, oprima 2. Para un código, oprima 3. "
+        "Para un departamento, oprima 4. Para dar vueltas, oprima 5. Para ver el horario, oprima 6. "
+        "Para una persona, oprima 0. Para el horario otra vez, oprima asterisco 9.", "es"),)
     assert listen.hints[:2] == ("horario", "espanol")
 
 
@@ -385,7 +379,7 @@ def test_an_unmapped_action_result_is_a_runtime_error(engine):
 
 
 def test_settings_max_attempts_applies_where_the_node_has_none(tmp_path, engine):
-    strict = Engine(engine.flow, engine.catalog, EngineSettings(max_attempts=1, emergency_words=()))
+    strict = Engine(engine.flow, engine.catalog, dataclasses.replace(SETTINGS, max_attempts=1, emergency_words={}))
     outcome = strict.advance(at("start", digits="7"), FakeServices())
     assert isinstance(last(outcome), Enqueue)
 
@@ -480,7 +474,7 @@ def test_input_at_a_node_that_does_not_listen_is_a_runtime_error(engine):
         engine.advance(at("gate", digits="1"), FakeServices())
 
 
-@pytest.mark.parametrize(("open_", "said"), [(True, "Press 1 for hours"), (False, "We are closed.")])
+@pytest.mark.parametrize(("open_", "said"), [(True, "Main menu. For hours, press 1."), (False, "We are closed.")])
 def test_branch_follows_the_condition(engine, open_, said):
     outcome = engine.advance(at("start", digits="6"), FakeServices(open_=open_))
     assert texts(outcome)[0].startswith(said)
@@ -498,3 +492,81 @@ def test_the_engine_imports_no_web_or_database_code():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# ---- one handler per node kind -------------------------------------------------------------------
+
+def test_every_node_kind_has_an_engine_handler_and_every_handler_a_kind():
+    assert set(Engine.ENTER) == set(KINDS)
+
+
+def test_the_kinds_that_listen_are_the_ones_the_engine_listens_at():
+    listening = {kind for kind, handler in Engine.ENTER.items() if handler is Engine._enter_listening}
+    assert listening == {kind for kind, spec in KINDS.items() if spec.listens} == {"menu", "input", "record"}
+
+
+# ---- the shipped menus, generated from the flow ---------------------------------------------------
+
+class OpenLine:
+    """Just enough of the world for the greeting and the main menu: 311 is open."""
+
+    def condition(self, name, ctx):
+        return name == "is_open"
+
+    def prompt_values(self, ctx, lang):
+        return {}
+
+    def directory(self, name):
+        return []
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Engine:
+    return Engine(load_flow(PROJECT_ROOT / "flows"), load_catalog(PROJECT_ROOT / "prompts"), SETTINGS)
+
+
+def heard(outcome) -> list[tuple[str, str]]:
+    """(text, language) of each utterance the caller hears, in order."""
+    said = [step for step in outcome.steps if isinstance(step, Speak)]
+    said += [p for step in outcome.steps if isinstance(step, Listen) for p in step.prompts]
+    return [(speak.text, speak.lang) for speak in said]
+
+
+def test_the_greeting_is_heard_as_before_911_first_in_both_languages(shipped):
+    assert heard(shipped.advance(Turn(), OpenLine())) == [
+        ("City of Hartford 311, your One Call to City Hall. If this is a police, fire or medical emergency, "
+         "hang up and dial 9-1-1. For English, press 1.", "en"),
+        ("Si es una emergencia de policía, bomberos o médica, cuelgue y marque 9-1-1. Para español, oprima 2.", "es"),
+        ("For help in another language, press 3.", "en"),
+    ]
+
+
+@pytest.mark.parametrize(("key", "menu"), [
+    ("1", ("To report a problem or request a service, press 1. To check the status of a case, press 2. "
+           "For city information, press 3. To reach a city department, press 4. "
+           "To speak with a representative, press 0. To hear this again, press 9.", "en")),
+    ("2", ("Para reportar un problema o solicitar un servicio, oprima 1. Para consultar el estado de un caso, "
+           "oprima 2. Para información de la ciudad, oprima 3. Para comunicarse con un departamento de la "
+           "ciudad, oprima 4. Para hablar con un representante, oprima 0. Para escuchar esto de nuevo, oprima 9.",
+           "es")),
+])
+def test_the_generated_main_menu_is_heard_exactly_as_before(shipped, key, menu):
+    outcome = shipped.advance(at("start", digits=key), OpenLine())
+    assert last(outcome).node == "main_menu"
+    assert heard(outcome) == [menu]
+
+
+def test_star_is_said_by_name_in_the_labels_language(shipped):
+    outcome = shipped.advance(at("main_menu", digits="3"), OpenLine())
+    assert heard(outcome)[-1][0].endswith("To hear this again, press 9. For the main menu, press star.")
+    outcome = shipped.advance(at("main_menu", lang="es", digits="3"), OpenLine())
+    assert heard(outcome)[-1][0].endswith("Para escuchar esto de nuevo, oprima 9. Para el menú principal, "
+                                          "oprima asterisco.")
+
+
+def test_an_emergency_at_the_greeting_is_answered_in_both_languages_its_labels_speak(shipped):
+    outcome = shipped.advance(at("start", speech="there is a fire"), OpenLine())
+    assert heard(outcome)[:2] == [
+        ("If this is a police, fire or medical emergency, hang up now and dial 9-1-1.", "en"),
+        ("Si es una emergencia de policía, bomberos o médica, cuelgue ahora y marque 9-1-1.", "es")]
+    assert last(outcome).node == "start" and outcome.emergency

@@ -1,5 +1,6 @@
 """Flows as data (ivr/core/flows.py): every mistake is caught at load time, naming the file, node and key."""
 
+import dataclasses
 import shutil
 import textwrap
 
@@ -9,15 +10,16 @@ from click.testing import CliRunner
 import ivr
 from ivr import create_app, load_line
 from ivr.cli import main
-from ivr.config import PROJECT_ROOT, load_settings
-from ivr.core.flows import FlowError, load_flow, validate
-from ivr.core.prompts import PromptError, load_catalog
+from ivr.core.flows import KINDS, FlowError, load_flow, validate
+from ivr.core.prompts import Catalog, PromptError, load_catalog
+from ivr.settings import PROJECT_ROOT, Secrets
+from ivr.settings import load as load_settings
 from ivr.voice import actions
 
 CATALOG = load_catalog(PROJECT_ROOT / "prompts")
 ACTIONS = {"known_action"}
 CONDITIONS = {"is_open", "is_emergency_closure"}
-DIRECTORIES = {"departments"}
+DIRECTORIES = {"departments": ("1", "2", "")}  # "": an entry reached by speech only
 
 GOOD = """
 defaults:
@@ -25,11 +27,11 @@ defaults:
 nodes:
   start:
     kind: menu
-    prompt: main.menu
+    prompt: [[info.intro, "@options"]]
     options:
-      "1": {next: hours, say: {en: [hours], es: [horario]}}
-      "2": {next: check, set_lang: es}
-      "0": goodbye
+      "1": {next: hours, label: info.menu.hours, say: {en: [hours], es: [horario]}}
+      "2": {next: check, set_lang: es, label: {key: greeting.spanish, lang: es}}
+      "0": {next: goodbye, label: menu.representative}
   hours:
     kind: say
     prompt: info.hours
@@ -89,7 +91,7 @@ def test_a_good_flow_loads(tmp_path):
 
 # Each: (what to change in GOOD, into what, words the error must contain besides the file name).
 BREAKAGES = {
-    "unknown node in an option": ('"0": goodbye', '"0": good_bye', ["'start'", "option '0'", "'good_bye'"]),
+    "unknown node in an option": ("{next: goodbye,", "{next: good_bye,", ["'start'", "option '0'", "'good_bye'"]),
     "unknown node in next": ("next: check\n", "next: chekc\n", ["'hours'", "next", "'chekc'"]),
     "unknown node in else": ("else: goodbye", "else: nowhere", ["'check'", "else", "'nowhere'"]),
     "unknown node in results": ("results: {ok: goodbye}", "results: {ok: gone}", ["'act'", "result 'ok'", "'gone'"]),
@@ -104,16 +106,31 @@ BREAKAGES = {
     "unknown kind": ("kind: say", "kind: speak", ["'hours'", "unknown kind 'speak'"]),
     "no kind": ("    kind: say\n", "", ["'hours'", "unknown kind None"]),
     "unknown key": ("    next: check\n", "    next: check\n    timout: 5\n", ["'hours'", "unknown key 'timout'"]),
-    "key of another kind": ("    when: is_open\n", "    when: is_open\n    prompt: main.menu\n",
+    "key of another kind": ("    when: is_open\n", "    when: is_open\n    prompt: info.intro\n",
                             ["'check'", "unknown key 'prompt'", "'branch'"]),
     "missing next": ("    next: check\n", "", ["'hours'", "needs 'next'"]),
     "missing else": ("    else: goodbye\n", "", ["'check'", "needs 'else'"]),
-    "bad option key": ('"0": goodbye', '"x": goodbye', ["'start'", "option 'x' is not a phone key"]),
-    "bad input mode": ("    prompt: main.menu\n", "    prompt: main.menu\n    input: keys\n", ["'start'", "input"]),
-    "bad target": ('"0": goodbye', '"0": {go: goodbye}', ["'start'", "option '0'"]),
+    "bad option key": ('"0": {next', '"x": {next', ["'start'", "option 'x' is not a phone key"]),
+    "bad input mode": ("    options:\n", "    input: keys\n    options:\n", ["'start'", "input"]),
+    "bad target": ('"0": {next: goodbye, label: menu.representative}', '"0": {go: goodbye}', ["'start'", "option '0'"]),
+    "bad label": ("label: menu.representative", "label: [menu.representative]", ["'start'", "option '0'", "label"]),
     "bad prompt entry": ("prompt: info.hours", "prompt: [{text: hi}]", ["'hours'", "prompt entries"]),
-    "menu without options": ('      "0": goodbye\n', '      "0": goodbye\n  empty:\n    kind: menu\n'
-                             '    prompt: main.menu\n', ["'empty'", "options or a directory"]),
+    "menu without options": ("label: menu.representative}\n", "label: menu.representative}\n  empty:\n"
+                             "    kind: menu\n    prompt: info.intro\n", ["'empty'", "options or a directory"]),
+    # ---- menu keys live only in the flow: labels read at @options
+    "an option without a label": (", label: menu.representative}", "}",
+                                  ["'start'", "option '0' has no label, but the prompt reads '@options'"]),
+    "a label without {key}": ("label: menu.representative", "label: info.hours",
+                              ["'start'", "option '0'", "label 'info.hours' (en) has no {key}"]),
+    "a label nothing reads": ('[[info.intro, "@options"]]', "info.intro",
+                              ["'start'", "option '1' has a label, but the prompt has no '@options'"]),
+    "@options outside a menu": ("prompt: info.hours", 'prompt: [info.hours, "@options"]',
+                                ["'hours'", "unknown prompt '@options'"]),
+    "unknown label prompt": ("label: menu.representative", "label: menu.operator",
+                             ["'start'", "option '0': label: unknown prompt 'menu.operator'"]),
+    "unknown label language": ("lang: es}}", "lang: fr}}", ["'start'", "option '2'", "unknown language 'fr'"]),
+    "a key given twice": ('"0": {next', '1: {next', ["'start'", "option '1' is given twice"]),
+    "a key written twice": ('"0": {next', '"1": {next', ["line 11: key '1' is written twice"]),
     "unknown default": ("on_fail: goodbye", "on_fail: farewell", ["defaults.on_fail", "'farewell'"]),
 }
 
@@ -179,6 +196,104 @@ def test_directory_menus_are_checked(tmp_path):
         assert "flows/bad.yaml: node 'dir'" in str(caught.value) and error in str(caught.value)
 
 
+DIRECTORY_MENU = """
+  dir:
+    kind: menu
+    prompt: [departments.intro, "@items", "@options"]
+    directory: departments
+    item_prompt: departments.item
+    directory_next: goodbye
+    options:
+      "9": {next: dir, label: menu.repeat}
+      "*": {next: start, label: menu.main}
+"""
+
+
+def directory_menu_error(tmp_path, **directories) -> str:
+    """Load GOOD plus a departments menu against directories with the given keys; the FlowError message."""
+    flow = load_flow(write_flows(tmp_path, GOOD + DIRECTORY_MENU))
+    with pytest.raises(FlowError) as caught:
+        validate(flow, CATALOG, actions=ACTIONS, conditions=CONDITIONS, directories=directories)
+    return str(caught.value)
+
+
+def test_a_directory_menu_with_keys_of_its_own_loads(tmp_path):
+    flow = load_and_validate(write_flows(tmp_path, GOOD + DIRECTORY_MENU))
+    assert [opt.digits for opt in flow.node("dir").options] == ["9", "*"]
+
+
+def test_a_config_key_colliding_with_a_menu_option_is_refused(tmp_path):
+    message = directory_menu_error(tmp_path, departments=("1", "2", "9"))
+    assert message == "config: directory 'departments' key '9' collides with flows/bad.yaml: node 'dir' option '9'"
+
+
+def test_a_config_key_given_to_two_entries_is_refused(tmp_path):
+    message = directory_menu_error(tmp_path, departments=("1", "2", "", "", "2"))  # "": speech only, not a key
+    assert message == "config: directory 'departments' key '2' is used twice"
+
+
+def test_a_shipped_service_type_on_key_9_collides_with_the_report_menu():
+    settings = load_settings(environ={})
+    on_nine = dataclasses.replace(settings.service_types[0], key="9")
+    broken = dataclasses.replace(settings, service_types=(on_nine, *settings.service_types[1:]))
+    with pytest.raises(FlowError) as caught:
+        load_line(broken, PROJECT_ROOT / "flows", PROJECT_ROOT / "prompts", Secrets.from_env({}))
+    assert str(caught.value) == ("config: directory 'service_types' key '9' collides with flows/cases.yaml: "
+                                 "node 'report_type' option '9'")
+
+
+def with_prompt(en: str, es: str) -> Catalog:
+    """The shipped prompts plus one called 'test.lead'."""
+    texts = {"en": {**CATALOG.texts["en"], "test.lead": en}, "es": {**CATALOG.texts["es"], "test.lead": es}}
+    return Catalog(texts=texts, voices=CATALOG.voices)
+
+
+@pytest.mark.parametrize(("en", "es", "written"), [
+    ("City information. For hours, press 5.", "Información de la ciudad.", "(en) says the key itself ('press 5')"),
+    ("City information.", "Para el horario, oprima 5.", "(es) says the key itself ('oprima 5')"),
+    ("City information.", "Para regresar, oprima asterisco.", "(es) says the key itself ('oprima asterisco')"),
+])
+def test_a_menu_prompt_that_writes_a_key_is_refused(tmp_path, en, es, written):
+    flow = load_flow(write_flows(tmp_path, GOOD.replace("[[info.intro,", "[[test.lead,")))
+    with pytest.raises(FlowError) as caught:
+        validate(flow, with_prompt(en, es), actions=ACTIONS, conditions=CONDITIONS, directories=DIRECTORIES)
+    assert str(caught.value).startswith(f"flows/bad.yaml: node 'start': prompt 'test.lead' {written}")
+
+
+def test_the_911_advisory_is_not_a_menu_key(tmp_path):
+    flow = load_flow(write_flows(tmp_path, GOOD.replace("[[info.intro,", "[[test.lead,")))
+    catalog = with_prompt("If this is an emergency, hang up and dial 9-1-1.", "Si es una emergencia, marque 9-1-1.")
+    validate(flow, catalog, actions=ACTIONS, conditions=CONDITIONS, directories=DIRECTORIES)
+
+
+def test_only_menus_are_checked_for_written_keys(tmp_path):
+    """Input prompts may name the keys their action reads ("then press pound")."""
+    text = GOOD + ("  ask:\n    kind: input\n    prompt: test.lead\n    action: known_action\n"
+                   "    results: {ok: goodbye}\n")
+    flow = load_flow(write_flows(tmp_path, text))
+    validate(flow, with_prompt("Enter it, then press pound.", "Márquelo y oprima numeral."), actions=ACTIONS,
+             conditions=CONDITIONS, directories=DIRECTORIES)
+
+
+def test_a_list_inside_the_prompt_list_is_said_as_one():
+    flow = load_flow(PROJECT_ROOT / "flows")
+    assert [(r.key, r.joined) for r in flow.node("report_done_sms").prompt] == [
+        ("report.case_number", False), ("report.sla", False), ("@options", False), ("report.or_hang_up", True)]
+
+
+def test_shipped_menus_read_every_option_by_its_label():
+    """No shipped prompt writes a menu key: every menu reads its options' labels (the check above passes)."""
+    flow = load_flow(PROJECT_ROOT / "flows")
+    menus = [node for node in flow.nodes.values() if node.kind == "menu"]
+    assert menus and all("@options" in [ref.key for ref in node.prompt] for node in menus)
+    assert all(opt.label for node in menus for opt in node.options)
+
+
+def test_kinds_table_requires_only_keys_it_allows():
+    for kind, spec in KINDS.items():
+        assert set(spec.required) <= spec.keys, kind
+
+
 def test_transfer_targets_are_checked(tmp_path):
     text = GOOD + "  away:\n    kind: transfer\n    to: moon\n    on_no_answer: goodbye\n"
     with pytest.raises(FlowError, match=r"flows/bad\.yaml: node 'away': transfer 'to' must be one of"):
@@ -194,7 +309,7 @@ def test_retry_is_a_result_not_a_node(tmp_path):
 
 def test_shipped_flows_and_prompts_load():
     catalog, flow, engine, line = load_line(load_settings(environ={}), PROJECT_ROOT / "flows",
-                                            PROJECT_ROOT / "prompts")
+                                            PROJECT_ROOT / "prompts", Secrets.from_env({}))
     assert {"start", "main_menu", "after_hours_menu", "representative", "goodbye_closed"} <= set(flow.nodes)
     assert engine.flow is flow and line.departments
 
@@ -203,7 +318,11 @@ def test_shipped_call_flow_shape():
     """The call map of DESIGN §1: the greeting's 911 advisory comes first, in both languages."""
     flow = load_flow(PROJECT_ROOT / "flows")
     start = flow.node("start")
-    assert [(r.key, r.lang) for r in start.prompt][:2] == [("greeting.choose", "en"), ("greeting.choose", "es")]
+    assert [(r.key, r.lang) for r in start.spoken_refs()] == [
+        ("greeting.welcome", "en"), ("greeting.english", "en"), ("greeting.spanish", "es"),
+        ("greeting.other_languages", "en")]
+    assert [(o.digits, o.label.key) for o in start.options] == [
+        ("1", "greeting.english"), ("2", "greeting.spanish"), ("3", "greeting.other_languages")]
     assert start.on_silence.node == "opening" and start.on_silence.set_lang == "en"
     assert flow.node("representative").when == "is_open"
 

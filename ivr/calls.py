@@ -1,0 +1,64 @@
+"""Calls and their turns: the only module that reads or writes the call tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Call, CallTurn, utcnow
+
+ABANDONED_INTAKE = "abandoned_intake"  # the outcome of a call that hung up in the middle of a report
+HUNG_UP = "caller_hung_up"
+# What staff see of a report the caller did not finish, in the order it was asked.
+INTAKE_ANSWERS = ("service_types", "location", "contact_name", "contact_phone", "description")
+
+
+def find_or_start(session: Session, call_sid: str, from_number: str | None, to_number: str | None,
+                  route: str) -> Call:
+    """The call's record, created on first sight (Twilio may send the first webhook again)."""
+    call = session.scalars(select(Call).where(Call.call_sid == call_sid)).first()
+    if call is None:
+        call = Call(call_sid=call_sid, from_number=from_number, to_number=to_number, route=route, language="en",
+                    started_at=utcnow(), answers={})
+        session.add(call)
+        session.flush()
+    return call
+
+
+def record_turn(session: Session, call: Call, *, language: str, answers: dict, outcome: str | None,
+                node: str, event: str, caller_input: str | None, next_node: str | None) -> None:
+    """Keep what the turn changed on the call, and log the turn itself."""
+    call.language = language
+    call.answers = answers
+    if outcome:
+        call.outcome = outcome[:64]
+    session.add(CallTurn(call_id=call.id, node=node, event=event, input=caller_input, next_node=next_node,
+                         at=utcnow()))
+
+
+def record_end(session: Session, call: Call, final_status: str | None, duration_seconds: int | None) -> None:
+    """Twilio's final word on a call; a call that achieved nothing recorded is one the caller hung up."""
+    call.final_status = final_status
+    call.duration_seconds = duration_seconds
+    call.ended_at = utcnow()
+    if not call.outcome:
+        call.outcome = HUNG_UP
+
+
+def mark_abandoned(call: Call) -> None:
+    """The caller hung up mid-report: no case exists, and staff should call back."""
+    call.outcome = ABANDONED_INTAKE
+
+
+def recent(session: Session, limit: int, abandoned_only: bool = False) -> list[Call]:
+    """The latest calls, newest first."""
+    query = select(Call).order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
+    if abandoned_only:
+        query = query.where(Call.outcome == ABANDONED_INTAKE)
+    return list(session.scalars(query))
+
+
+def collected(call: Call) -> dict:
+    """What an unfinished report had gathered, for a call-back."""
+    answers = call.answers or {}
+    return {key: answers[key] for key in INTAKE_ANSWERS if answers.get(key)}
