@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Set up and run Hartford 311 on a fresh machine with only Python 3.11+.
 
-    python3 dev.py serve   # virtualenv, install, migrate, load config, serve http://127.0.0.1:5000 (SQLite)
+    python3 dev.py serve [--port N] [--host H]   # virtualenv, install, migrate, load config, serve (SQLite)
     python3 dev.py test    # virtualenv, install, ruff, the whole test suite (pass pytest options after it)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -39,6 +40,15 @@ def ensure_venv() -> None:
         STAMP.write_text(wanted)
 
 
+def serve_address(extra: list[str]) -> tuple[str, str]:
+    """The host and port `ivr serve` will bind, from its --host/--port options as passed on."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", default="5000")
+    known, _ = parser.parse_known_args(extra)
+    return known.host, known.port
+
+
 def serve(extra: list[str]) -> None:
     """Migrate the database, load departments and service types, and start the development server."""
     env = dict(os.environ)
@@ -47,9 +57,11 @@ def serve(extra: list[str]) -> None:
         print(f"TWILIO_AUTH_TOKEN not set: using the demo token {DEMO_TOKEN!r} (simulated calls only).")
     run(BIN / "ivr", "db", "upgrade", env=env)
     run(BIN / "ivr", "sync-config", env=env)
-    print("\nHartford 311 is answering at http://127.0.0.1:5000/voice")
+    host, port = serve_address(extra)
+    url = f"http://{host}:{port}"
+    print(f"\nHartford 311 is answering at {url}/voice")
     print(f"Place a simulated call from another terminal:\n  TWILIO_AUTH_TOKEN={env['TWILIO_AUTH_TOKEN']} "
-          f"{BIN / 'ivr'} call --url http://127.0.0.1:5000\n", flush=True)
+          f"{BIN / 'ivr'} call --url {url}\n", flush=True)
     os.execve(str(BIN / "ivr"), [str(BIN / "ivr"), "serve", *extra], env)
 
 
