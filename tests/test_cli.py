@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from ivr.cases.numbers import case_number_for_serial
 from ivr.cli import main
 from ivr.db import make_engine
 from ivr.models import Base, Call, Case, Closure, Department, ServiceType
+from ivr.settings import PROJECT_ROOT
 
 HARTFORD = ZoneInfo("America/New_York")
 
@@ -274,3 +276,68 @@ def test_call_script_with_a_step_after_the_call_ended_says_so_without_a_tracebac
     assert result.exit_code == 1
     assert "the call has ended" in result.output
     assert "Traceback" not in result.output
+
+
+# ---- ivr check: what start-up refuses, reported before a deployment ---------------------------------
+
+@pytest.fixture
+def project_copy(tmp_path, monkeypatch):
+    """A copy of flows/, prompts/ and config/ that `ivr` reads instead of the project's own."""
+    for folder in ("flows", "prompts", "config"):
+        shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
+    monkeypatch.setattr(ivr, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setenv("IVR_CONFIG_DIR", str(tmp_path / "config"))
+    return tmp_path
+
+
+def replace_in(path, old: str, new: str) -> None:
+    """Change one piece of a copied file (it must be there)."""
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_check_passes_on_the_shipped_line_once_synced(run, project_copy):
+    assert run("sync-config").exit_code == 0
+    result = run("check")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok: ") and "12 service types" in result.output
+
+
+@pytest.mark.parametrize(("file", "old", "new", "said"), [
+    ("en.yaml", "departments.intro: City departments.",
+     "departments.intro: City departments. For the police, press 7.", "says the key itself ('press 7')"),
+    ("es.yaml", "departments.intro: Departamentos de la ciudad.",
+     "departments.intro: Departamentos de la ciudad. Para la policía, oprima 7.", "says the key itself ('oprima 7')"),
+])
+def test_check_catches_a_key_written_into_a_menu_prompt(run, project_copy, file, old, new, said):
+    run("sync-config")
+    replace_in(project_copy / "prompts" / file, old, new)
+    result = run("check")
+    assert result.exit_code == 1
+    assert "node 'departments'" in result.output and said in result.output
+
+
+def test_check_catches_a_config_key_colliding_with_a_menu_key(run, project_copy):
+    replace_in(project_copy / "config" / "service_types.toml", 'code = "graffiti"\nkey = ""',
+               'code = "graffiti"\nkey = "9"')
+    run("sync-config")
+    result = run("check")
+    assert result.exit_code == 1
+    assert "directory 'service_types' key '9' collides with flows/cases.yaml: node 'report_type' option '9'" \
+        in result.output
+
+
+def test_check_catches_a_service_type_not_synced_to_the_database(run, project_copy):
+    assert run("sync-config").exit_code == 0
+    with (project_copy / "config" / "service_types.toml").open("a") as handle:
+        handle.write('\n[[service_type]]\ncode = "sidewalk"\nkey = ""\nname_en = "broken sidewalk"\n'
+                     'name_es = "acera rota"\ndescription_en = ""\nkeywords_en = ["sidewalk"]\n'
+                     'keywords_es = ["acera"]\ndepartment = "dpw"\nrequires_contact = false\nsla_days = 10\n')
+    result = run("check")
+    assert result.exit_code == 1
+    assert "service type 'sidewalk' is in config/ but not in the database" in result.output
+    assert "ivr sync-config" in result.output
+
+    assert run("sync-config").exit_code == 0
+    assert run("check").exit_code == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from babel.dates import format_date, format_time, get_day_names
 
@@ -53,3 +53,30 @@ def hours_phrase(summary: list[tuple[list[int], time, time]], lang: str) -> str:
         hours_text = time_range.format(start=spoken_time(opens, lang), end=spoken_time(closes, lang))
         parts.append(f"{days_text}, {hours_text}")
     return joiner.join(parts)
+
+
+OPENING_WORDS = {
+    "en": {"today": "today at {time}", "tomorrow": "tomorrow at {time}", "later": "on {day} at {time}"},
+    "es": {"today": "hoy a {time}", "tomorrow": "mañana a {time}", "later": "el {day} a {time}"},
+}
+
+
+def _at_time(value: time, lang: str) -> str:
+    """'8 AM' / 'las 8 de la mañana' ('la 1' for one o'clock)."""
+    spoken = spoken_time(value, lang)
+    if lang == "es":
+        return ("la " if value.hour % 12 == 1 else "las ") + spoken
+    return spoken
+
+
+def spoken_opening(opening: datetime, now: datetime, lang: str) -> str:
+    """When 311 opens again, relative to now: 'today at 8 AM', 'tomorrow at 8 AM', 'on Monday, November 30 at 8 AM'."""
+    local_now = now.astimezone(opening.tzinfo)
+    days_ahead = (opening.date() - local_now.date()).days
+    words = OPENING_WORDS[lang]
+    at = _at_time(opening.timetz().replace(tzinfo=None), lang)
+    if days_ahead == 0:
+        return words["today"].format(time=at)
+    if opening.date() == local_now.date() + timedelta(days=1):
+        return words["tomorrow"].format(time=at)
+    return words["later"].format(day=spoken_date(opening, lang), time=at)

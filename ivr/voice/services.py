@@ -11,7 +11,7 @@ from .. import closures
 from ..core.engine import ActionResult, Context, Destination, DirectoryEntry, QueueTarget
 from ..core.prompts import Catalog
 from ..core.schedule import Schedule
-from ..core.speaking import hours_phrase
+from ..core.speaking import hours_phrase, spoken_opening
 from ..settings import Secrets, Settings
 from ..sms import SmsSettings
 
@@ -130,6 +130,7 @@ class CallServices:
             "closure_message": closure_message,
             "announcement": announcement,
             "department_name": department.name(lang) if department else "",
+            "next_opening": spoken_opening(self.line.schedule.next_opening(self.now), self.now, lang),
         }
 
     # -- destinations --

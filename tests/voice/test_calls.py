@@ -37,13 +37,17 @@ RETRY_ES = "Lo siento, no le entendí."
 EMERGENCY_EN = "If this is a police, fire or medical emergency, hang up now and dial 9-1-1."
 EMERGENCY_ES = "Si es una emergencia de policía, bomberos o médica, cuelgue ahora y marque 9-1-1."
 
-CLOSED_INTRO_EN = (f"311 is closed now. Our hours are {HOURS_EN}. "
+# {opening}: when 311 opens again, as the caller hears it ("tomorrow at 8 AM").
+CLOSED_INTRO_EN = ("311 is closed now, and opens again {opening}. Our hours are " + HOURS_EN + ". "
                    "If this is a police, fire or medical emergency, hang up and call 9-1-1.")
-CLOSED_INTRO_ES = (f"El 311 está cerrado en este momento. Nuestro horario es {HOURS_ES}. "
+CLOSED_INTRO_ES = ("El 311 está cerrado en este momento y abre de nuevo {opening}. "
+                   "Nuestro horario es " + HOURS_ES + ". "
                    "Si es una emergencia de policía, bomberos o médica, cuelgue y llame al 9-1-1.")
-CLOSED_HOLIDAY_EN = (f"311 is closed today for a city holiday. Our hours are {HOURS_EN}. "
+CLOSED_HOLIDAY_EN = ("311 is closed today for a city holiday, and opens again {opening}. "
+                     "Our hours are " + HOURS_EN + ". "
                      "If this is a police, fire or medical emergency, hang up and call 9-1-1.")
-CLOSED_HOLIDAY_ES = (f"El 311 está cerrado hoy por ser día feriado de la ciudad. Nuestro horario es {HOURS_ES}. "
+CLOSED_HOLIDAY_ES = ("El 311 está cerrado hoy por ser día feriado de la ciudad y abre de nuevo {opening}. "
+                     "Nuestro horario es " + HOURS_ES + ". "
                      "Si es una emergencia de policía, bomberos o médica, cuelgue y llame al 9-1-1.")
 CLOSED_MENU_EN = ("You can still use these services. To report a non-urgent problem, press 1. "
                   "To check the status of a case, press 2. For city information, press 3. "
@@ -231,13 +235,14 @@ def test_menu_repeat_with_nine(phone):
 # ---- hours ---------------------------------------------------------------------------------------
 
 CLOSED_TIMES = {
-    "christmas": ((2026, 12, 25, 10, 0), CLOSED_HOLIDAY_EN),
-    "saturday": ((2026, 12, 5, 11, 0), CLOSED_INTRO_EN),
-    "night": ((2026, 12, 1, 20, 0), CLOSED_INTRO_EN),
-    "early morning": ((2026, 12, 1, 7, 59), CLOSED_INTRO_EN),
-    "closing time": ((2026, 12, 1, 17, 0), CLOSED_INTRO_EN),
-    "day after thanksgiving": ((2026, 11, 27, 10, 0), CLOSED_HOLIDAY_EN),
-    "lincoln's birthday": ((2026, 2, 12, 10, 0), CLOSED_HOLIDAY_EN),
+    "christmas": ((2026, 12, 25, 10, 0), CLOSED_HOLIDAY_EN.format(opening="on Monday, December 28 at 8 AM")),
+    "saturday": ((2026, 12, 5, 11, 0), CLOSED_INTRO_EN.format(opening="on Monday, December 7 at 8 AM")),
+    "night": ((2026, 12, 1, 20, 0), CLOSED_INTRO_EN.format(opening="tomorrow at 8 AM")),
+    "early morning": ((2026, 12, 1, 7, 59), CLOSED_INTRO_EN.format(opening="today at 8 AM")),
+    "closing time": ((2026, 12, 1, 17, 0), CLOSED_INTRO_EN.format(opening="tomorrow at 8 AM")),
+    "day after thanksgiving": ((2026, 11, 27, 10, 0),
+                               CLOSED_HOLIDAY_EN.format(opening="on Monday, November 30 at 8 AM")),
+    "lincoln's birthday": ((2026, 2, 12, 10, 0), CLOSED_HOLIDAY_EN.format(opening="tomorrow at 8 AM")),
 }
 
 
@@ -254,14 +259,15 @@ def test_after_hours_call_in_spanish(phone, clock):
     clock.set(2026, 12, 1, 20, 0)
     call = phone()
     call.press("2")
-    assert call.heard()[3:] == [CLOSED_INTRO_ES, CLOSED_MENU_ES]
+    assert call.heard()[3:] == [CLOSED_INTRO_ES.format(opening="mañana a las 8 de la mañana"), CLOSED_MENU_ES]
 
 
 def test_holiday_call_in_spanish(phone, clock):
     clock.set(2026, 12, 25, 10, 0)
     call = phone()
     call.press("2")
-    assert call.heard()[3:] == [CLOSED_HOLIDAY_ES, CLOSED_MENU_ES]
+    assert call.heard()[3:] == [CLOSED_HOLIDAY_ES.format(opening="el lunes 28 de diciembre a las 8 de la mañana"),
+                                CLOSED_MENU_ES]
     assert {(v, lang) for _, v, lang in says(last_document(call))} == {VOICE_ES}
 
 
