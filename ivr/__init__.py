@@ -130,6 +130,9 @@ def require_database_matches_config(database: Database, settings: Settings, log:
     except SQLAlchemyError as exc:
         log.warning("database not reachable at start-up (%s); config/ not compared with it", type(exc).__name__)
         return
+    finally:
+        # No connection outlives start-up: gunicorn may fork workers from this process after it.
+        database.dispose()
     if problems:
         raise ConfigError("config/ and the database differ: " + "; ".join(problems)
                           + ". Run `ivr sync-config` (the release step does) before starting the line.")

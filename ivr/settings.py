@@ -111,8 +111,19 @@ class NumbersSettings:
     ten_digit_spoken: Mapping[str, str]
 
 
+class _NamedInBothLanguages:
+    """Rows with name_en and name_es."""
+
+    name_en: str
+    name_es: str
+
+    def name(self, lang: str) -> str:
+        """The name in a language."""
+        return self.name_es if lang == "es" else self.name_en
+
+
 @dataclass(frozen=True)
-class DepartmentSettings:
+class DepartmentSettings(_NamedInBothLanguages):
     """A department: it owns cases and may be in the phone directory (key) with a transfer number."""
 
     code: str
@@ -121,13 +132,9 @@ class DepartmentSettings:
     name_es: str
     phone: str
 
-    def name(self, lang: str) -> str:
-        """The name in a language."""
-        return self.name_es if lang == "es" else self.name_en
-
 
 @dataclass(frozen=True)
-class ServiceTypeSettings:
+class ServiceTypeSettings(_NamedInBothLanguages):
     """Something callers can report, who handles it, how fast, and whether contact details are needed."""
 
     code: str
@@ -147,10 +154,6 @@ class ServiceTypeSettings:
             raise ValueError("give exactly one of sla_days or sla_hours")
         if (self.sla_days or self.sla_hours or 0) < 1:
             raise ValueError("the SLA must be at least 1")
-
-    def name(self, lang: str) -> str:
-        """The name in a language."""
-        return self.name_es if lang == "es" else self.name_en
 
 
 @dataclass(frozen=True)
