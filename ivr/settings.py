@@ -40,6 +40,7 @@ class SpeechSettings:
     max_attempts: int
     max_failures_per_call: int
     timeout: int
+    speech_timeout: str
     emergency_words: Mapping[str, tuple[str, ...]]
 
 

@@ -149,7 +149,7 @@ class Listen:
     timeout: int
     num_digits: int | None = None
     finish_on_key: str | None = None
-    speech_timeout: str = "auto"
+    speech_timeout: str = "auto"  # seconds of quiet that end speech, or "auto"
     hints: tuple[str, ...] = ()
 
 
@@ -454,7 +454,7 @@ class Engine:
         prompts = self._prompts(node, ctx, services)
         if node.kind == "record":
             outcome.steps.append(RecordMessage(node.name, ctx.lang, attempt, tuple(prompts),
-                                               node.max_length or 60))
+                                               node.max_length))
             return
         hints = []
         choices = self._menu_choices(node, services) if node.kind == "menu" else []
@@ -465,7 +465,7 @@ class Engine:
         outcome.steps.append(Listen(
             node=node.name, lang=ctx.lang, attempt=attempt, prompts=tuple(prompts), input=node.input,
             timeout=node.timeout or self.settings.timeout, num_digits=num_digits,
-            finish_on_key=node.finish_on_key, speech_timeout=node.speech_timeout or "auto",
+            finish_on_key=node.finish_on_key, speech_timeout=node.speech_timeout or self.settings.speech_timeout,
             hints=tuple(dict.fromkeys(hints)),
         ))
 

@@ -50,7 +50,7 @@ KINDS: dict[str, KindSpec] = {
                                  "max_attempts", "on_fail", "on_silence", "speech_timeout"}),
                       ("prompt", "action", "results"), listens=True),
     "record": KindSpec(frozenset({"prompt", "action", "results", "max_length", "on_silence"}),
-                       ("prompt", "action", "results"), listens=True),
+                       ("prompt", "action", "results", "max_length"), listens=True),
     "transfer": KindSpec(frozenset({"to", "prompt", "on_no_answer", "on_answer"}), ("to", "on_no_answer")),
     "queue": KindSpec(frozenset({"prompt", "on_fail"})),
     "hangup": KindSpec(frozenset({"prompt"})),

@@ -175,7 +175,7 @@ nodes:
     then: loop_a
     else: loop_a
 """
-SETTINGS = SpeechSettings(max_attempts=3, max_failures_per_call=2, timeout=8,
+SETTINGS = SpeechSettings(max_attempts=3, max_failures_per_call=2, timeout=8, speech_timeout="auto",
                           emergency_words={"en": ("fire", "not breathing"), "es": ("incendio",)})
 
 
