@@ -35,13 +35,12 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class SpeechSettings:
-    """How the line listens: attempts, silence timeout, words that interrupt with the 911 advisory."""
+    """How the line listens: attempts and silence timeouts (emergencies are recognised in ivr/core/emergency.py)."""
 
     max_attempts: int
     max_failures_per_call: int
     timeout: int
     speech_timeout: str
-    emergency_words: Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -131,30 +130,56 @@ class DepartmentSettings(_NamedInBothLanguages):
     key: str
     name_en: str
     name_es: str
+    keywords_en: tuple[str, ...]  # what a caller says at the department menu to choose it
+    keywords_es: tuple[str, ...]
     phone: str
+    line_en: str | None  # what the directory and a transfer call its number, when not the department's name
+    line_es: str | None
+
+    def line(self, lang: str) -> str:
+        """'the Police non-emergency line': the number a caller is put through to, as a sentence says it."""
+        return (self.line_es if lang == "es" else self.line_en) or self.name(lang)
 
 
 @dataclass(frozen=True)
 class ServiceTypeSettings(_NamedInBothLanguages):
-    """Something callers can report, who handles it, how fast, and whether contact details are needed."""
+    """Something callers can report, the words they say it with, who handles it, how fast, what is asked."""
 
     code: str
     key: str
     name_en: str
     name_es: str
+    spoken_en: str  # as a sentence says it, with its article: "a pothole", "un bache"
+    spoken_es: str
     description_en: str
     keywords_en: tuple[str, ...]
     keywords_es: tuple[str, ...]
+    phrases_en: tuple[str, ...]  # how residents say it: "my trash wasn't picked up"
+    phrases_es: tuple[str, ...]
     department: str
     requires_contact: bool
     sla_days: int | None
     sla_hours: int | None
+    location_kind: Literal["problem", "pickup"]  # ask where the problem is, or where to pick the items up
+    fallback: bool  # the type a report is filed under, in the caller's words, when no type was named
 
     def __post_init__(self) -> None:
         if (self.sla_days is None) == (self.sla_hours is None):
             raise ValueError("give exactly one of sla_days or sla_hours")
         if (self.sla_days or self.sla_hours or 0) < 1:
             raise ValueError("the SLA must be at least 1")
+        for lang in LANGUAGES:
+            # A type nobody can name in a language could only be reached by key, and some have no key.
+            if not self.words(lang):
+                raise ValueError(f"give keywords_{lang} or phrases_{lang}: callers must be able to say it")
+
+    def spoken(self, lang: str) -> str:
+        """The type as a sentence says it, with its article."""
+        return self.spoken_es if lang == "es" else self.spoken_en
+
+    def words(self, lang: str) -> tuple[str, ...]:
+        """Every keyword and phrase that names the type in a language."""
+        return (*self.keywords_es, *self.phrases_es) if lang == "es" else (*self.keywords_en, *self.phrases_en)
 
 
 @dataclass(frozen=True)
@@ -488,8 +513,7 @@ def _cross_checks(settings: Settings) -> None:
             raise ConfigError(f"config/service_types.toml: service_type[{index}] ({service_type.code}): "
                               f"unknown department {service_type.department!r}")
     for where, table in (("config/numbers.toml: ten_digit_spoken", settings.numbers.ten_digit_spoken),
-                         ("config/routing.toml: announcement", settings.routing.announcement),
-                         ("config/speech.toml: emergency_words", settings.speech.emergency_words)):
+                         ("config/routing.toml: announcement", settings.routing.announcement)):
         if set(table) != set(LANGUAGES):
             raise ConfigError(f"{where}: needs exactly the languages {', '.join(LANGUAGES)}, got {sorted(table)}")
 

@@ -231,11 +231,10 @@ def test_call_script_prints_a_transcript(run):
 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    menu = ("CALLER HEARS (en-US): To report a problem or request a service, press 1. To check the status of a case, "
-            "press 2. For city information, press 3. To reach a city department, press 4. To speak with a "
-            "representative, press 0. To hear this again, press 9.")
-    assert lines[0].startswith("CALLER HEARS (en-US): City of Hartford 311, your One Call to City Hall.")
-    assert lines[1].startswith("CALLER HEARS (es-US): Si es una emergencia")
+    menu = ("CALLER HEARS (en-US): Say what you need, or press 1 to report a problem, 2 to check on a case, "
+            "3 for city information, 4 to reach a city department, or 0 to speak with a representative.")
+    assert lines[0].startswith("CALLER HEARS (en-US): City of Hartford 311. For police, fire or medical")
+    assert lines[1].startswith("CALLER HEARS (es-US): Para español, oprima 2.")
     assert lines[3:] == ["CALLER PRESSES: 1", menu, "CALLER IS SILENT",
                          "CALLER HEARS (en-US): Sorry, I didn't get that.", menu]
 
@@ -332,8 +331,10 @@ def test_check_catches_a_service_type_not_synced_to_the_database(run, project_co
     assert run("sync-config").exit_code == 0
     with (project_copy / "config" / "service_types.toml").open("a") as handle:
         handle.write('\n[[service_type]]\ncode = "sidewalk"\nkey = ""\nname_en = "broken sidewalk"\n'
-                     'name_es = "acera rota"\ndescription_en = ""\nkeywords_en = ["sidewalk"]\n'
-                     'keywords_es = ["acera"]\ndepartment = "dpw"\nrequires_contact = false\nsla_days = 10\n')
+                     'name_es = "acera rota"\nspoken_en = "a broken sidewalk"\nspoken_es = "una acera rota"\n'
+                     'description_en = ""\nkeywords_en = ["sidewalk"]\nkeywords_es = ["acera"]\nphrases_en = []\n'
+                     'phrases_es = []\ndepartment = "dpw"\nrequires_contact = false\nsla_days = 10\n'
+                     'location_kind = "problem"\nfallback = false\n')
     result = run("check")
     assert result.exit_code == 1
     assert "service type 'sidewalk' is in config/ but not in the database" in result.output

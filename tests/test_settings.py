@@ -51,7 +51,6 @@ def test_the_shipped_config_loads_into_frozen_typed_settings():
     settings = load(environ={})
     assert isinstance(settings, Settings)
     assert settings.speech.timeout == 8 and settings.speech.max_attempts == 3
-    assert "incendio" in settings.speech.emergency_words["es"]
     assert settings.routing.representative.mode == "enqueue"
     assert settings.routing.representative.queue_es == "hartford311-es"
     assert settings.numbers.ten_digit == "+18607579311"
@@ -104,7 +103,7 @@ def test_full_precedence_chain(config_dir, tmp_path):
     ("IVR_SMS__TIMEOUT", "2.5", lambda s: s.sms.timeout, 2.5),
     ("IVR_ROUTING__REPRESENTATIVE__QUEUE_ES", "cola", lambda s: s.routing.representative.queue_es, "cola"),
     ("IVR_ROUTING__ANNOUNCEMENT__ES", "Aviso", lambda s: s.routing.announcement["es"], "Aviso"),
-    ("IVR_SPEECH__EMERGENCY_WORDS__EN", "fire, smoke,", lambda s: s.speech.emergency_words["en"], ("fire", "smoke")),
+    ("IVR_HOURS__WEEKLY__FRI", "09:00, 12:00,", lambda s: s.hours.weekly["fri"], ("09:00", "12:00")),
     ("IVR_HOURS__HOLIDAYS__EXTRA_CLOSED", "2026-12-24,2026-12-31",
      lambda s: s.hours.holidays.extra_closed, (date(2026, 12, 24), date(2026, 12, 31))),
     ("IVR_PROXY_HOPS", "2", lambda s: s.web.proxy_hops, 2),

@@ -61,8 +61,9 @@ def _lang_suffix(target: Target) -> str:
 
 
 def _option_edges(node: Node, flow: Flow) -> list[Edge]:
-    """One edge per menu option, labelled with its keys."""
-    return [Edge(opt.target.node, opt.digits + _lang_suffix(opt.target)) for opt in node.options]
+    """One edge per menu option, labelled with its keys; '(unlisted)' for keys accepted but never read out."""
+    return [Edge(opt.target.node, opt.digits + (" (unlisted)" if opt.unlisted else "") + _lang_suffix(opt.target))
+            for opt in node.options]
 
 
 def _directory_edges(node: Node, flow: Flow) -> list[Edge]:
@@ -204,12 +205,14 @@ stands alone.
 Edge labels say what leads there:
 
 - `1`, `9`, `*`... the key pressed (or its spoken words) at a menu; `→ es` means the call switches to that
-  language; `departments entry` is any entry read from that directory.
+  language; `(unlisted)` means the key (or its words) works but the menu never reads it out; `departments
+  entry` is any entry read from that directory.
 - `silence`: the caller said and pressed nothing (without this edge, a menu or input asks again).
 - `fail`: too many tries at the prompt (or, at a queue, no representative); a dashed `fail` arrow is the
   flow-wide default (`defaults.on_fail`).{give_up}
 - `yes: is_open` / `no`: a branch's condition is true / false.
-- `ok`, `invalid`, `found`...: an action's result; an arrow back to the same node asks again (`@retry`).
+- `ok`, `invalid`, `found`...: an action's result; an arrow back to the same node asks again (`@retry`). At a
+  menu, `clear`, `close`, `none`...: what its action made of words that named none of its options clearly.
 - `next`: the next step after speaking; `no answer` / `answered`: how a transfer ended.
 """
 

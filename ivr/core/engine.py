@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
+from .emergency import is_emergency
 from .flows import (
     DIRECTORY_ITEMS,
     ENTRY_NODE,
@@ -25,13 +26,18 @@ from .flows import (
     Target,
 )
 from .prompts import LANGUAGES, Catalog
-from .words import contains_phrase, first_match, normalise, spoken_key, spoken_menu_key
+from .understanding import CLEAR, hints, understand
+from .words import normalise, spoken_key, spoken_menu_key
 
 if TYPE_CHECKING:
     from ..settings import SpeechSettings
 
 MAX_NODES_PER_TURN = 40  # a flow that chains more nodes than this without listening is a loop
 FAILURES_KEY = "failed_prompts"  # call-wide count of prompts the caller ran out of attempts at
+# The 911 advisory given at a node: {"node": name, "awaiting": bool}. Kept in the answers (stored per call)
+# because the next turn may reach another worker; forgotten once the caller answers at another node.
+ADVISED_KEY = "emergency_advised"
+GO_ON_KEY = "1"  # after the advisory at an input, this key (or silence) asks the node's question again
 
 
 class FlowRuntimeError(RuntimeError):
@@ -92,6 +98,15 @@ class DirectoryEntry:
     code: str
     names: dict[str, str]
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+class MenuChoice(NamedTuple):
+    """One thing a menu accepts: keys, where it leads, its words, and the directory entry's code if it is one."""
+
+    digits: str
+    target: Target
+    words: dict
+    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -211,8 +226,6 @@ class Engine:
         self.flow = flow
         self.catalog = catalog
         self.settings = settings
-        # Any language's emergency words count: a caller may not have chosen a language yet.
-        self.emergency_words = tuple(word for words in settings.emergency_words.values() for word in words)
 
     # -- entry point --
     def advance(self, turn: Turn, services: Services) -> Outcome:
@@ -226,13 +239,7 @@ class Engine:
             self._enter(self.flow.node(ENTRY_NODE), outcome, ctx, services)
             return outcome
         node = self.flow.node(turn.node)
-        if turn.speech and self._is_emergency(turn.speech):
-            # Safety first: the 911 advisory interrupts, then the caller is back where they were.
-            outcome.emergency = True
-            # Before the caller has chosen a language, warn in every language the prompt speaks.
-            langs = list(dict.fromkeys(ref.lang for ref in node.spoken_refs() if ref.lang)) or [ctx.lang]
-            outcome.steps.extend(self._speak("common.emergency", ctx, services, lang) for lang in langs)
-            self._listen(node, turn.attempt, outcome, ctx, services)
+        if self._emergency_turn(node, turn, outcome, ctx, services):
             return outcome
         handler = {
             "silence": self._on_silence, "gather": self._on_gather, "dial": self._on_dial,
@@ -252,10 +259,13 @@ class Engine:
             self._run_node_action(node, turn.attempt, outcome, ctx, services)
             return
         target = self._match_menu(node, turn, ctx, services)
-        if target is None:
-            self._retry(node, turn.attempt, outcome, ctx, services)
-        else:
+        if target is not None:
             self._go(target, outcome, ctx, services)
+        elif node.action and turn.speech and not turn.digits:
+            # Words the menu's own choices do not clearly name: the node's action judges them.
+            self._run_node_action(node, turn.attempt, outcome, ctx, services)
+        else:
+            self._retry(node, turn.attempt, outcome, ctx, services)
 
     def _on_silence(self, node: Node, turn: Turn, outcome: Outcome, ctx: Context, services: Services) -> None:
         """The caller said and pressed nothing before the timeout."""
@@ -298,38 +308,91 @@ class Engine:
         self._run_node_action(node, turn.attempt, outcome, ctx, services)
 
     # -- matching --
-    def _menu_choices(self, node: Node, services: Services) -> list[tuple[str, Target, dict]]:
-        """All (digits, target, words) a menu accepts, directory entries included."""
-        choices = [(opt.digits, opt.target, opt.words) for opt in node.options]
+    def _menu_choices(self, node: Node, services: Services) -> list[MenuChoice]:
+        """Everything a menu accepts: its options, then its directory's entries (each known by its code)."""
+        choices = [MenuChoice(opt.digits, opt.target, opt.words) for opt in node.options]
         if node.directory:
-            for entry in services.directory(node.directory):
-                choices.append((entry.digits, Target(node.directory_next), entry.words))
+            choices += [MenuChoice(entry.digits, Target(node.directory_next), entry.words, entry.code)
+                        for entry in services.directory(node.directory)]
         return choices
 
     def _match_menu(self, node: Node, turn: Turn, ctx: Context, services: Services) -> Target | None:
-        """Find the choice the caller made by key, spoken key or keyword."""
+        """The choice the caller made by key or spoken key, or named clearly in words; None to ask again."""
         choices = self._menu_choices(node, services)
         speech = normalise(turn.speech or "")
         pressed = (turn.digits or "").rstrip("#") or spoken_menu_key(speech)
-        for digits, target, _ in choices:
-            if pressed and pressed == digits:
-                return self._remember_choice(node, digits, target, ctx, services)
-        chosen = first_match(speech, ctx.lang, (((digits, target), words) for digits, target, words in choices))
-        return self._remember_choice(node, *chosen, ctx, services) if chosen else None
+        for choice in choices:
+            if pressed and pressed == choice.digits:
+                return self._remember_choice(node, choice, ctx)
+        if not speech:
+            return None
+        # Every choice is scored against the whole utterance (entries without a key included, each by its own
+        # code), and only a clear winner is taken: a confidently wrong choice is worse than asking again.
+        verdict = understand(speech, [(index, choice.words) for index, choice in enumerate(choices)])
+        if verdict.kind != CLEAR:
+            return None
+        chosen = choices[verdict.choice]
+        if chosen.code and node.action:
+            return None  # a menu with an action leaves its directory's words to the action to judge
+        return self._remember_choice(node, chosen, ctx)
 
-    def _remember_choice(self, node: Node, digits: str, target: Target, ctx: Context,
-                         services: Services) -> Target:
+    @staticmethod
+    def _remember_choice(node: Node, choice: MenuChoice, ctx: Context) -> Target:
         """Store a directory pick in the answers so later nodes know which entry it was."""
-        if node.directory:
-            for entry in services.directory(node.directory):
-                if entry.digits == digits:
-                    ctx.answers[node.directory] = entry.code
-        return target
+        if node.directory and choice.code:
+            ctx.answers[node.directory] = choice.code
+        return choice.target
 
-    def _is_emergency(self, speech: str) -> bool:
-        """True if the caller said an emergency word in any language."""
-        said = normalise(speech)
-        return any(contains_phrase(said, word) for word in self.emergency_words)
+    # -- the 911 advisory --
+    def _emergency_turn(self, node: Node, turn: Turn, outcome: Outcome, ctx: Context, services: Services) -> bool:
+        """Give the advisory once per stay at a node, and let the caller go on after it; True if the turn is done."""
+        advised = self._advised_here(node, ctx)
+        if advised is None:
+            if turn.event != "gather" or node.kind not in ("menu", "input") or not is_emergency(turn.speech):
+                return False
+            self._advise(node, turn.attempt, outcome, ctx, services)
+            return True
+        if not advised.get("awaiting"):
+            return False  # said again, or anything else: an ordinary answer, never a second advisory
+        ctx.answers[ADVISED_KEY] = {"node": node.name, "awaiting": False}
+        if turn.event == "silence" or self._key_pressed(turn) == GO_ON_KEY:
+            self._listen(node, turn.attempt, outcome, ctx, services)  # go on: the node's own question again
+            return True
+        return False
+
+    @staticmethod
+    def _advised_here(node: Node, ctx: Context) -> dict | None:
+        """The advisory given at this node; one given at a node the caller has since left is forgotten."""
+        advised = ctx.answers.get(ADVISED_KEY)
+        if isinstance(advised, dict) and advised.get("node") == node.name:
+            return advised
+        ctx.answers.pop(ADVISED_KEY, None)
+        return None
+
+    @staticmethod
+    def _key_pressed(turn: Turn) -> str | None:
+        """The key pressed, or said aloud ('one', 'uno')."""
+        return (turn.digits or "").rstrip("#") or spoken_menu_key(normalise(turn.speech or ""))
+
+    def _advise(self, node: Node, attempt: int, outcome: Outcome, ctx: Context, services: Services) -> None:
+        """The 911 advisory, then listen again at the node, keeping the attempt."""
+        outcome.emergency = True
+        # Before the caller has chosen a language, warn in every language the prompt speaks.
+        langs = list(dict.fromkeys(ref.lang for ref in node.spoken_refs() if ref.lang)) or [ctx.lang]
+        self._listen(node, attempt, outcome, ctx, services)
+        listen = outcome.steps.pop()
+        if node.kind == "menu":
+            # The menu's choices follow at once: its keys keep their meaning, so the advisory says "choose".
+            advisory = tuple(self._speak("common.emergency_menu", ctx, services, lang) for lang in langs)
+            outcome.steps.append(replace(listen, prompts=advisory + listen.prompts))
+            ctx.answers[ADVISED_KEY] = {"node": node.name, "awaiting": False}
+            return
+        # An input's keys are its answer (a case number, 1 for a recording), so the advisory is said alone and
+        # offers its own key: one key or silence asks the question again, words are the answer.
+        advisory = tuple(Speak(self.catalog.text(lang, "common.emergency", **{
+            **self._values(ctx, services, lang), KEY_FIELD: GO_ON_KEY}), lang) for lang in langs)
+        outcome.steps.append(replace(listen, prompts=advisory, num_digits=1, finish_on_key=None, hints=()))
+        ctx.answers[ADVISED_KEY] = {"node": node.name, "awaiting": True}
 
     # -- moving through the flow --
     def _go(self, target: Target, outcome: Outcome, ctx: Context, services: Services) -> None:
@@ -357,12 +420,17 @@ class Engine:
         """Apologise and ask again, or give up after the last attempt."""
         limit = node.max_attempts or self.settings.max_attempts
         for key in say:
-            outcome.steps.append(self._speak(key, ctx, services))
+            outcome.steps.extend(self._speak(key, ctx, services, lang) for lang in self._spoken_langs(node, ctx))
         if attempt >= limit:
             outcome.end_reason = "too_many_tries"
             self._enter(self.flow.node(self._give_up_target(node, ctx, services)), outcome, ctx, services)
         else:
             self._listen(node, attempt + 1, outcome, ctx, services)
+
+    @staticmethod
+    def _spoken_langs(node: Node, ctx: Context) -> list[str]:
+        """The languages a node's prompt is said in: an apology must reach a caller who has not chosen yet."""
+        return list(dict.fromkeys(ref.lang or ctx.lang for ref in node.spoken_refs())) or [ctx.lang]
 
     def _run_node_action(self, node: Node, attempt: int, outcome: Outcome, ctx: Context,
                          services: Services) -> None:
@@ -456,17 +524,16 @@ class Engine:
             outcome.steps.append(RecordMessage(node.name, ctx.lang, attempt, tuple(prompts),
                                                node.max_length))
             return
-        hints = []
         choices = self._menu_choices(node, services) if node.kind == "menu" else []
-        for _, _, words in choices:
-            hints.extend(words.get(ctx.lang, ()))
+        # The recogniser is told the words the scorer listens for, from the same vocabulary.
+        heard_for = hints([(index, choice.words) for index, choice in enumerate(choices)], ctx.lang)
         # A menu answers as soon as a whole choice is pressed, not after the timeout runs out.
-        num_digits = node.num_digits or max((len(digits) for digits, _, _ in choices if digits), default=None)
+        num_digits = node.num_digits or max((len(choice.digits) for choice in choices if choice.digits), default=None)
         outcome.steps.append(Listen(
             node=node.name, lang=ctx.lang, attempt=attempt, prompts=tuple(prompts), input=node.input,
             timeout=node.timeout or self.settings.timeout, num_digits=num_digits,
             finish_on_key=node.finish_on_key, speech_timeout=node.speech_timeout or self.settings.speech_timeout,
-            hints=tuple(dict.fromkeys(hints)),
+            hints=heard_for,
         ))
 
     def _directory_items(self, node: Node, ctx: Context, services: Services) -> list[Speak]:
@@ -510,7 +577,7 @@ class Engine:
         if ref.key == DIRECTORY_ITEMS:
             return self._directory_items(node, ctx, services)
         if ref.key == OPTIONS:
-            return [self._label(option, ctx, services) for option in node.options]
+            return [self._label(option, ctx, services) for option in node.options if not option.unlisted]
         return [self._speak(ref.key, ctx, services, ref.lang)]
 
     def _label(self, option: Option, ctx: Context, services: Services) -> Speak:

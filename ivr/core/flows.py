@@ -3,7 +3,8 @@
 Menu keys are written once, as a menu's options. A menu's prompt list reads the options' labels where it
 says `@options`; each label is a prompt with a `{key}` placeholder that the engine fills with the option's
 key in the label's language. A prompt entry that is itself a list is said as one utterance (one <Say> per
-language), e.g. `prompt: [[report.summary, "@options"]]`.
+language), e.g. `prompt: [[report.summary, "@options"]]`. An option with `unlisted: true` has no label: it
+is accepted by key or word but never read out.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ OPTIONS = "@options"  # in a menu's prompt list: where the options' labels are r
 MARKERS = (DIRECTORY_ITEMS, OPTIONS)
 KEY_FIELD = "key"  # the placeholder in a label that the engine fills with the option's key
 KEY_PROMPTS = {"*": "keys.star", "#": "keys.pound"}  # how labels say the keys that are not digits
-ENGINE_PROMPTS = ("common.retry", "common.emergency", *KEY_PROMPTS.values())  # spoken by the engine itself
+ENGINE_PROMPTS = ("common.retry", "common.emergency", "common.emergency_menu",
+                  *KEY_PROMPTS.values())  # spoken by the engine itself
 RETRY = "@retry"  # an action result mapped here re-prompts the same node, counting an attempt
 TRANSFER_TARGETS = ("department", "interpretation")
 
@@ -41,8 +43,10 @@ class KindSpec:
 # per kind (Engine.ENTER), and a test keeps the two in step.
 KINDS: dict[str, KindSpec] = {
     "say": KindSpec(frozenset({"prompt", "next"}), ("next",)),
+    # A menu's `action` judges speech that names none of its options clearly (its directory's words included);
+    # its `results` say where each verdict leads. Keys stay the menu's own.
     "menu": KindSpec(frozenset({"prompt", "options", "directory", "item_prompt", "directory_next", "on_silence",
-                                "on_fail", "timeout", "input", "max_attempts"}),
+                                "on_fail", "timeout", "input", "max_attempts", "action", "results"}),
                      ("prompt",), listens=True),
     "branch": KindSpec(frozenset({"when", "then", "else"}), ("when", "then", "else")),
     "action": KindSpec(frozenset({"action", "results"}), ("action", "results")),
@@ -87,6 +91,9 @@ class Option:
     target: Target
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     label: PromptRef | None = None
+    # Accepted but never read out: keeps a key callers know (0 for a person, 9 to repeat) working without
+    # lengthening the menu, or answers a request the menu cannot offer right now.
+    unlisted: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,9 +200,9 @@ def _target(raw, where: str) -> Target:
     """Accept a node name or {next, set_lang} (an option's mapping also holds its label and words)."""
     if isinstance(raw, str):
         return Target(raw)
-    if isinstance(raw, dict) and "next" in raw and set(raw) <= {"next", "set_lang", "say", "label"}:
+    if isinstance(raw, dict) and "next" in raw and set(raw) <= {"next", "set_lang", "say", "label", "unlisted"}:
         return Target(raw["next"], raw.get("set_lang"))
-    raise FlowError(f"{where}: expected a node name or {{next, set_lang, label, say}}, got {raw!r}")
+    raise FlowError(f"{where}: expected a node name or {{next, set_lang, label, say, unlisted}}, got {raw!r}")
 
 
 def _option(digits: str, spec, where: str) -> Option:
@@ -209,7 +216,13 @@ def _option(digits: str, spec, where: str) -> Option:
     if not isinstance(said, dict):
         raise FlowError(f"{where}: 'say' maps languages to word lists")
     label = _prompt_ref(spec["label"], f"{where}: label") if "label" in spec else None
-    return Option(digits, target, {lang: tuple(str(w).lower() for w in ws) for lang, ws in said.items()}, label)
+    unlisted = spec.get("unlisted", False)
+    if not isinstance(unlisted, bool):
+        raise FlowError(f"{where}: 'unlisted' is true or false")
+    if unlisted and label is not None:
+        raise FlowError(f"{where}: an unlisted option is never read, so it takes no label")
+    return Option(digits, target, {lang: tuple(str(w).lower() for w in ws) for lang, ws in said.items()}, label,
+                  unlisted)
 
 
 def _options(raw, where: str) -> tuple[Option, ...]:
@@ -335,14 +348,26 @@ def _check_shape(node: Node, where: str, directories: Mapping[str, tuple[str, ..
     _require(node, *KINDS[node.kind].required)
     if node.kind == "menu" and not node.options and not node.directory:
         raise FlowError(f"{where}: a menu needs options or a directory")
+    if node.kind == "menu" and bool(node.action) != bool(node.results):
+        raise FlowError(f"{where}: a menu's action and its results come together")
     if node.directory:
-        if node.directory not in directories:
-            raise FlowError(f"{where}: unknown directory {node.directory!r}")
-        _require(node, "item_prompt", "directory_next")
-        if DIRECTORY_ITEMS not in [ref.key for ref in node.prompt]:
-            raise FlowError(f"{where}: a directory menu's prompt needs {DIRECTORY_ITEMS!r} where entries are read")
+        _check_directory(node, where, directories)
     if node.kind == "transfer" and node.to not in TRANSFER_TARGETS:
         raise FlowError(f"{where}: transfer 'to' must be one of {', '.join(TRANSFER_TARGETS)}")
+
+
+def _check_directory(node: Node, where: str, directories: Mapping[str, tuple[str, ...]]) -> None:
+    """A known directory; entries read where the prompt says '@items', in the words of item_prompt."""
+    if node.directory not in directories:
+        raise FlowError(f"{where}: unknown directory {node.directory!r}")
+    _require(node, "directory_next")
+    # Without item_prompt the entries are listened for but not read (another menu reads them): a menu that
+    # names item_prompt and forgets '@items' is the mistake worth stopping for.
+    reads_items = DIRECTORY_ITEMS in [ref.key for ref in node.prompt]
+    if node.item_prompt and not reads_items:
+        raise FlowError(f"{where}: a directory menu's prompt needs {DIRECTORY_ITEMS!r} where entries are read")
+    if reads_items and not node.item_prompt:
+        raise FlowError(f"{where}: a directory menu that reads its entries needs 'item_prompt'")
 
 
 def _check_references(node: Node, flow: Flow, where: str, actions: set[str], conditions: set[str]) -> None:
@@ -398,7 +423,7 @@ def _check_labels(node: Node, catalog: Catalog, where: str) -> None:
     """Options are labelled exactly when the prompt reads them, and every label says its {key}."""
     reads_options = OPTIONS in [ref.key for ref in node.prompt]
     for opt in node.options:
-        if reads_options and opt.label is None:
+        if reads_options and opt.label is None and not opt.unlisted:
             raise FlowError(f"{where}: option {opt.digits!r} has no label, but the prompt reads {OPTIONS!r}")
         if opt.label and not reads_options:
             raise FlowError(f"{where}: option {opt.digits!r} has a label, but the prompt has no {OPTIONS!r}")

@@ -1,15 +1,10 @@
-"""Spoken words in both languages: digits, accent folding, keyword matching and phone keys said aloud."""
+"""Spoken words in both languages: digits, accent folding, whole-phrase matching and phone keys said aloud."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from typing import TypeVar
-
-from .prompts import LANGUAGES
-
-T = TypeVar("T")
 
 DIGIT_WORDS = {
     "en": {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
@@ -40,24 +35,8 @@ def contains_phrase(speech: str, phrase: str) -> bool:
     phrase = normalise(phrase)
     return bool(phrase) and f" {phrase} " in f" {speech} "
 
-
-def languages_from(lang: str) -> list[str]:
-    """Every language, the caller's first."""
-    return [lang] + [other for other in LANGUAGES if other != lang]
-
-
-def first_match(speech: str, lang: str, candidates: Iterable[tuple[T, Mapping[str, Iterable[str]]]]) -> T | None:
-    """The first candidate one of whose keywords was said, trying the caller's language's keywords first."""
-    said = normalise(speech)
-    if not said:
-        return None
-    candidates = list(candidates)
-    # The caller's language first, so an ambiguous word resolves the way they meant it.
-    for language in languages_from(lang):
-        for item, keywords in candidates:
-            if any(contains_phrase(said, word) for word in keywords.get(language, ())):
-                return item
-    return None
+# Which of several choices words name is scored, with a verdict on how sure, in understanding.py: a first match
+# (or a last one) is how a caller describing graffiti was filed as snow and ice.
 
 
 # ---- menu keys -----------------------------------------------------------------------------------

@@ -11,20 +11,24 @@ from collections.abc import Callable
 
 from .. import calls, cases, sms
 from ..cases import numbers as casenumbers
-from ..core import phone
+from ..core import phone, understanding
 from ..core.engine import ActionResult, Context, DirectoryEntry
 from ..core.speaking import spoken_date
-from ..core.words import digits_from_speech, first_match, normalise
+from ..core.words import digits_from_speech, normalise
 
 log = logging.getLogger(__name__)
 
 # name -> handler(services, ctx) -> ActionResult; "condition:NAME" -> handler(services, ctx) -> bool;
 # "directory:NAME" -> handler(services) -> list[DirectoryEntry]; "on_call_end" -> hook(session, call).
 HANDLERS: dict[str, Callable] = {}
-INTAKE_KEYS = ("service_types", "type_name", "requires_contact", "location", "location_text", "contact_name",
-               "contact_phone", "description", "description_text", "recording_url", "case_number",
-               "case_number_spoken", "case_department", "sla_text")
+INTAKE_KEYS = ("service_types", "type_name", "type_spoken", "requires_contact", "location", "location_text",
+               "contact_name", "contact_phone", "description", "description_text", "recording_url", "case_number",
+               "case_number_spoken", "case_department", "sla_text", "type_guess", "type_guess_spoken",
+               "type_words", "type_misses")
 MAX_TEXT = 300
+# After this many answers that name no type, a third guess helps nobody: the report is filed as another
+# problem in the caller's own words, and 311 routes it.
+MISSES_BEFORE_OTHER = 2
 
 
 def names(prefix: str = "") -> set[str]:
@@ -76,17 +80,68 @@ def begin_intake(services, ctx: Context) -> ActionResult:
     ctx.answers["intake_count"] = count
     ctx.answers["intake_key"] = f"{ctx.call_sid}:{count}"
     ctx.answers["intake_active"] = True
-    named = _service_type_named(services, ctx)
-    if named:
-        # "I want to report a pothole" at the main menu: no need to read the list of types.
-        ctx.answers["service_types"] = named
+    # "I want to report a pothole" at the main menu: judged as an answer to "what would you like to report?".
+    verdict = _understood(services, ctx)
+    if verdict.kind == understanding.CLEAR:
+        ctx.answers["service_types"] = verdict.choice
         return ActionResult("named")
+    if verdict.kind == understanding.CLOSE:
+        _guess(services, ctx, verdict.choice)
+        return ActionResult("close")
     return ActionResult("ok")
 
 
-def _service_type_named(services, ctx: Context) -> str | None:
-    """The service type whose keyword the caller said, in their language first."""
-    return first_match(ctx.speech or "", ctx.lang, ((entry.code, entry.words) for entry in services.line.service_types))
+def _understood(services, ctx: Context) -> understanding.Verdict:
+    """Which service type the caller's words name; a question ('when is trash day?') is never clear."""
+    choices = [(entry.code, entry.words) for entry in services.line.service_types]
+    return understanding.understand(ctx.speech or "", choices, questions_unsure=True)
+
+
+def _guess(services, ctx: Context, code: str) -> None:
+    """Remember a close call to confirm ('Is this about graffiti?'), apart from the type chosen."""
+    ctx.answers["type_guess"] = code
+    ctx.answers["type_guess_spoken"] = services.line.settings.service_type(code).spoken(ctx.lang)
+
+
+@handler("understand_report")
+def understand_report(services, ctx: Context) -> ActionResult:
+    """Words at the type question that no choice clearly named: a close call to confirm, or a miss."""
+    ctx.answers["type_words"] = [*ctx.answers.get("type_words", []), _said(ctx)]
+    verdict = _understood(services, ctx)
+    if verdict.kind == understanding.CLEAR:
+        ctx.answers["service_types"] = verdict.choice
+        return ActionResult("clear")
+    if verdict.kind == understanding.CLOSE:
+        _guess(services, ctx, verdict.choice)
+        return ActionResult("close")
+    misses = int(ctx.answers.get("type_misses", 0)) + 1
+    ctx.answers["type_misses"] = misses
+    return ActionResult("other" if misses >= MISSES_BEFORE_OTHER else "none")
+
+
+@handler("accept_type_guess")
+def accept_type_guess(services, ctx: Context) -> ActionResult:
+    """The caller said yes to 'Is this about …?': the guess becomes their choice."""
+    ctx.answers["service_types"] = ctx.answers.get("type_guess", "")
+    return ActionResult("ok")
+
+
+@handler("choose_other_problem")
+def choose_other_problem(services, ctx: Context) -> ActionResult:
+    """File under the fallback type, with everything the caller said about the problem as its description."""
+    fallback = next(st for st in services.line.settings.service_types if st.fallback)
+    ctx.answers["service_types"] = fallback.code
+    _remember_type(ctx, fallback)
+    words = "; ".join(dict.fromkeys(said for said in ctx.answers.get("type_words", []) if said))
+    ctx.answers["description"] = ctx.answers["description_text"] = words[:MAX_TEXT]
+    return ActionResult("ok", say=("report.type_other",))
+
+
+def _remember_type(ctx: Context, info) -> None:
+    """The chosen type's names for later prompts, and whether its department needs contact details."""
+    ctx.answers["type_name"] = info.name(ctx.lang)
+    ctx.answers["type_spoken"] = info.spoken(ctx.lang)
+    ctx.answers["requires_contact"] = info.requires_contact
 
 
 @handler("cancel_intake")
@@ -102,9 +157,21 @@ def choose_service_type(services, ctx: Context) -> ActionResult:
     info = services.line.settings.service_type(ctx.answers.get("service_types", ""))
     if info is None:
         return ActionResult("unknown")
-    ctx.answers["type_name"] = info.name(ctx.lang)
-    ctx.answers["requires_contact"] = info.requires_contact
+    _remember_type(ctx, info)
     return ActionResult("ok", say=("report.type_chosen",))
+
+
+@handler("condition:location_is_pickup")
+def location_is_pickup(services, ctx: Context) -> bool:
+    """True if the chosen type asks where to pick items up rather than where the problem is."""
+    info = services.line.settings.service_type(ctx.answers.get("service_types", ""))
+    return info is not None and info.location_kind == "pickup"
+
+
+@handler("condition:description_given")
+def description_given(services, ctx: Context) -> bool:
+    """True if the caller's own words are already the description (a report filed as another problem)."""
+    return bool(ctx.answers.get("description"))
 
 
 @handler("condition:requires_contact")
@@ -120,6 +187,12 @@ def take_location(services, ctx: Context) -> ActionResult:
         ctx.answers["location"] = None
         ctx.answers["location_text"] = services.catalog.text(ctx.lang, "report.no_location")
         return ActionResult("none")
+    return _take_speech(ctx, "location", "report.location_retry", shortest=3)
+
+
+@handler("take_pickup_location")
+def take_pickup_location(services, ctx: Context) -> ActionResult:
+    """Where to pick the items up: an address said aloud (a pickup always has one)."""
     return _take_speech(ctx, "location", "report.location_retry", shortest=3)
 
 
@@ -283,22 +356,40 @@ def lookup_case(services, ctx: Context) -> ActionResult:
 
 def status_report(services, case, lang: str) -> str:
     """What a caller hears about a case: never a name, address or phone number."""
-    catalog, tz = services.catalog, services.line.schedule.timezone
+    catalog = services.catalog
     values = {
         "case_number_spoken": casenumbers.spoken(case.number),
         "type_name": case.service_type.name(lang),
         "status_words": catalog.text(lang, f"status.word.{case.status}"),
-        "case_department": case.department.name(lang),
-        "updated_date": spoken_date(case.updated_at.astimezone(tz), lang),
     }
-    parts = [catalog.text(lang, "status.report", **values)]
-    if case.status == "closed" and case.closed_at:
-        closed = spoken_date(case.closed_at.astimezone(tz), lang)
-        parts.append(catalog.text(lang, "status.closed_on", closed_date=closed))
-    elif case.expected_at:
-        expected = spoken_date(case.expected_at.astimezone(tz), lang)
-        parts.append(catalog.text(lang, "status.expected", expected_date=expected))
+    if case.status == "closed":
+        parts = [_closed_report(services, case, lang, values)]
+    else:
+        parts = _open_report(services, case, lang, values)
     notes = cases.public_notes(case)
     if notes:
         parts.append(catalog.text(lang, "status.note", note=notes[0].note))
     return " ".join(parts)
+
+
+def _spoken_day(services, moment, lang: str) -> str:
+    """'Thursday, December 3' in Hartford's time."""
+    return spoken_date(moment.astimezone(services.line.schedule.timezone), lang)
+
+
+def _open_report(services, case, lang: str, values: dict) -> list[str]:
+    """'Status: received, with Public Works. Last updated …', then when it is expected."""
+    parts = [services.catalog.text(lang, "status.report", **values, case_department=case.department.name(lang),
+                                   updated_date=_spoken_day(services, case.updated_at, lang))]
+    if case.expected_at:
+        expected = _spoken_day(services, case.expected_at, lang)
+        parts.append(services.catalog.text(lang, "status.expected", expected_date=expected))
+    return parts
+
+
+def _closed_report(services, case, lang: str, values: dict) -> str:
+    """'Status: closed. Public Works closed it on Friday, November 27.': no longer 'with' anyone."""
+    # A case closed before closed_at was recorded still has its last update as the best date we know.
+    closed = _spoken_day(services, case.closed_at or case.updated_at, lang)
+    return services.catalog.text(lang, "status.report_closed", **values, closed_date=closed,
+                                 case_department=_capitalised(case.department.name(lang)))

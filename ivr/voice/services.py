@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from .. import closures
 from ..core.engine import ActionResult, Context, Destination, DirectoryEntry, QueueTarget
-from ..core.prompts import Catalog
+from ..core.prompts import LANGUAGES, Catalog
 from ..core.schedule import Schedule
 from ..core.speaking import hours_phrase, spoken_opening
-from ..settings import Secrets, Settings
+from ..settings import ConfigError, Secrets, Settings
 from ..sms import SmsSettings
 
 
@@ -35,30 +35,26 @@ class LineConfig:
     def from_settings(cls, settings: Settings, catalog: Catalog, secrets: Secrets) -> LineConfig:
         """Build the directories, hours phrases and SMS sender from the settings and the Twilio secrets."""
         departments = tuple(
-            DirectoryEntry(digits=dept.key, code=dept.code, names={"en": dept.name_en, "es": dept.name_es},
-                           words={"en": tuple(_words(dept.name_en)), "es": tuple(_words(dept.name_es))})
+            DirectoryEntry(digits=dept.key, code=dept.code, names={"en": dept.line("en"), "es": dept.line("es")},
+                           words={"en": dept.keywords_en, "es": dept.keywords_es})
             for dept in settings.departments if dept.key
         )
+        # Read with their articles ("For a pothole, press 2."), understood by every keyword and phrase.
         service_types = tuple(
-            DirectoryEntry(digits=st.key, code=st.code, names={"en": st.name_en, "es": st.name_es},
-                           words={"en": st.keywords_en, "es": st.keywords_es})
+            DirectoryEntry(digits=st.key, code=st.code, names={lang: st.spoken(lang) for lang in LANGUAGES},
+                           words={lang: st.words(lang) for lang in LANGUAGES})
             for st in settings.service_types
         )
+        fallbacks = [st.code for st in settings.service_types if st.fallback]
+        if len(fallbacks) != 1:
+            raise ConfigError(f"config/service_types.toml: exactly one service type needs fallback = true "
+                              f"(where unnamed problems are filed), got {fallbacks or 'none'}")
         summary = settings.schedule.weekly_summary()
         return cls(
             settings=settings, departments=departments, service_types=service_types,
             hours_text={lang: hours_phrase(summary, lang) for lang in catalog.voices},
             sms=SmsSettings.from_settings(settings.sms, secrets.twilio_account_sid, secrets.twilio_auth_token),
         )
-
-
-def _words(name: str) -> list[str]:
-    """The spoken name of a directory entry, without leading articles."""
-    name = name.lower()
-    for article in ("the ", "la ", "el ", "los ", "las "):
-        if name.startswith(article):
-            name = name[len(article):]
-    return [name.split(",")[0].strip()]
 
 
 class CallServices:
@@ -129,7 +125,7 @@ class CallServices:
             "ten_digit_number": self.line.settings.numbers.ten_digit_spoken[lang],
             "closure_message": closure_message,
             "announcement": announcement,
-            "department_name": department.name(lang) if department else "",
+            "department_name": department.line(lang) if department else "",
             "next_opening": spoken_opening(self.line.schedule.next_opening(self.now), self.now, lang),
         }
 

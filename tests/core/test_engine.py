@@ -42,7 +42,8 @@ prompts:
   for_hours_again: For hours again, press {key}.
   hours: We are open {hours}.
   common.retry: Sorry.
-  common.emergency: Call 9-1-1.
+  common.emergency: Call 9-1-1, or press {key} to go on.
+  common.emergency_menu: Call 9-1-1, or choose.
   keys.star: star
   keys.pound: pound
   bad_code: That code is wrong.
@@ -73,7 +74,8 @@ prompts:
   for_hours_again: Para el horario otra vez, oprima {key}.
   hours: Abrimos {hours}.
   common.retry: Perdón.
-  common.emergency: Llame al 9-1-1.
+  common.emergency: Llame al 9-1-1, u oprima {key} para seguir.
+  common.emergency_menu: Llame al 9-1-1, o elija.
   keys.star: asterisco
   keys.pound: numeral
   bad_code: Ese código no es válido.
@@ -175,8 +177,7 @@ nodes:
     then: loop_a
     else: loop_a
 """
-SETTINGS = SpeechSettings(max_attempts=3, max_failures_per_call=2, timeout=8, speech_timeout="auto",
-                          emergency_words={"en": ("fire", "not breathing"), "es": ("incendio",)})
+SETTINGS = SpeechSettings(max_attempts=3, max_failures_per_call=2, timeout=8, speech_timeout="auto")
 
 
 class FakeServices:
@@ -351,7 +352,8 @@ def test_silence_counts_like_a_wrong_key(engine):
 
 def test_after_the_last_attempt_the_flow_default_on_fail(engine):
     outcome = engine.advance(at("start", attempt=3, digits="7"), FakeServices())
-    assert texts(outcome) == ["Sorry.", "Please hold."]
+    # The start menu speaks both languages, so its apology does too.
+    assert texts(outcome) == ["Sorry.", "Perdón.", "Please hold."]
     assert isinstance(last(outcome), Enqueue) and last(outcome).target.name == "queue-en"
     assert outcome.trail == ["operator"]
 
@@ -379,7 +381,7 @@ def test_an_unmapped_action_result_is_a_runtime_error(engine):
 
 
 def test_settings_max_attempts_applies_where_the_node_has_none(tmp_path, engine):
-    strict = Engine(engine.flow, engine.catalog, dataclasses.replace(SETTINGS, max_attempts=1, emergency_words={}))
+    strict = Engine(engine.flow, engine.catalog, dataclasses.replace(SETTINGS, max_attempts=1))
     outcome = strict.advance(at("start", digits="7"), FakeServices())
     assert isinstance(last(outcome), Enqueue)
 
@@ -390,15 +392,18 @@ def test_an_emergency_interrupts_and_keeps_the_attempt(engine):
     services = FakeServices()
     outcome = engine.advance(at("code", attempt=2, speech="There's a FIRE next door"), services)
     assert outcome.emergency
-    assert outcome.steps[0] == Speak("Call 9-1-1.", "en")
     listen = last(outcome)
-    assert isinstance(listen, Listen) and (listen.node, listen.attempt) == ("code", 2)
+    # At an input the advisory is said alone, offering its own key; one key answers it.
+    assert outcome.steps == [listen] and listen.prompts == (Speak("Call 9-1-1, or press 1 to go on.", "en"),)
+    assert (listen.node, listen.attempt, listen.num_digits, listen.finish_on_key) == ("code", 2, 1, None)
     assert services.actions_run == []  # the input was not taken as a code
 
 
 def test_an_emergency_in_spanish_is_answered_in_the_callers_language(engine):
     outcome = engine.advance(at("start", lang="es", speech="¡Hay un incendio!"), FakeServices())
-    assert outcome.steps[0] == Speak("Llame al 9-1-1.", "es")
+    # At a menu the menu follows in the same listen, its keys unchanged.
+    assert last(outcome).prompts[0] == Speak("Llame al 9-1-1, o elija.", "es")
+    assert last(outcome).prompts[1].text.startswith("Menú principal.")
     assert last(outcome).node == "start" and last(outcome).lang == "es"
 
 
@@ -532,25 +537,23 @@ def heard(outcome) -> list[tuple[str, str]]:
     return [(speak.text, speak.lang) for speak in said]
 
 
-def test_the_greeting_is_heard_as_before_911_first_in_both_languages(shipped):
+def test_the_greeting_is_heard_911_first_in_both_languages(shipped):
     assert heard(shipped.advance(Turn(), OpenLine())) == [
-        ("City of Hartford 311, your One Call to City Hall. If this is a police, fire or medical emergency, "
-         "hang up and dial 9-1-1. For English, press 1.", "en"),
-        ("Si es una emergencia de policía, bomberos o médica, cuelgue y marque 9-1-1. Para español, oprima 2.", "es"),
+        ("City of Hartford 311. For police, fire or medical emergencies, hang up and dial 9-1-1. "
+         "For English, press 1.", "en"),
+        ("Para español, oprima 2. Si es una emergencia de policía, bomberos o médica, cuelgue y marque 9-1-1.", "es"),
         ("For help in another language, press 3.", "en"),
     ]
 
 
 @pytest.mark.parametrize(("key", "menu"), [
-    ("1", ("To report a problem or request a service, press 1. To check the status of a case, press 2. "
-           "For city information, press 3. To reach a city department, press 4. "
-           "To speak with a representative, press 0. To hear this again, press 9.", "en")),
-    ("2", ("Para reportar un problema o solicitar un servicio, oprima 1. Para consultar el estado de un caso, "
-           "oprima 2. Para información de la ciudad, oprima 3. Para comunicarse con un departamento de la "
-           "ciudad, oprima 4. Para hablar con un representante, oprima 0. Para escuchar esto de nuevo, oprima 9.",
-           "es")),
+    ("1", ("Say what you need, or press 1 to report a problem, 2 to check on a case, 3 for city information, "
+           "4 to reach a city department, or 0 to speak with a representative.", "en")),
+    ("2", ("Diga lo que necesita, u oprima 1 para reportar un problema, 2 para consultar un caso, "
+           "3 para información de la ciudad, 4 para comunicarse con un departamento de la ciudad, "
+           "o 0 para hablar con un representante.", "es")),
 ])
-def test_the_generated_main_menu_is_heard_exactly_as_before(shipped, key, menu):
+def test_the_generated_main_menu_is_heard_as_one_speech_led_sentence(shipped, key, menu):
     outcome = shipped.advance(at("start", digits=key), OpenLine())
     assert last(outcome).node == "main_menu"
     assert heard(outcome) == [menu]
@@ -558,15 +561,17 @@ def test_the_generated_main_menu_is_heard_exactly_as_before(shipped, key, menu):
 
 def test_star_is_said_by_name_in_the_labels_language(shipped):
     outcome = shipped.advance(at("main_menu", digits="3"), OpenLine())
-    assert heard(outcome)[-1][0].endswith("To hear this again, press 9. For the main menu, press star.")
+    assert heard(outcome)[-1][0].endswith("8 for more choices, or star for the main menu.")
     outcome = shipped.advance(at("main_menu", lang="es", digits="3"), OpenLine())
-    assert heard(outcome)[-1][0].endswith("Para escuchar esto de nuevo, oprima 9. Para el menú principal, "
-                                          "oprima asterisco.")
+    assert heard(outcome)[-1][0].endswith("8 para más opciones, o asterisco para el menú principal.")
 
 
 def test_an_emergency_at_the_greeting_is_answered_in_both_languages_its_labels_speak(shipped):
     outcome = shipped.advance(at("start", speech="there is a fire"), OpenLine())
     assert heard(outcome)[:2] == [
-        ("If this is a police, fire or medical emergency, hang up now and dial 9-1-1.", "en"),
-        ("Si es una emergencia de policía, bomberos o médica, cuelgue ahora y marque 9-1-1.", "es")]
+        ("If this is a police, fire or medical emergency, hang up now and dial 9-1-1. "
+         "If it is not an emergency, keep talking or choose from the menu.", "en"),
+        ("Si es una emergencia de policía, bomberos o médica, cuelgue ahora y marque 9-1-1. "
+         "Si no es una emergencia, siga hablando o elija una opción del menú.", "es")]
+    assert heard(outcome)[2:] == heard(shipped.advance(Turn(), OpenLine()))  # then the greeting, as at arrival
     assert last(outcome).node == "start" and outcome.emergency

@@ -8,10 +8,8 @@ from ivr.cases.numbers import MAX_SERIAL, case_number_for_serial, spoken
 from ivr.core.words import (
     contains_phrase,
     digits_from_speech,
-    first_match,
     fold_accents,
     key_phrase,
-    languages_from,
     normalise,
     spoken_key,
     spoken_menu_key,
@@ -53,24 +51,7 @@ def test_contains_phrase_matches_whole_words_only():
     assert not contains_phrase("anything", "")
 
 
-def test_languages_from_puts_the_callers_first():
-    assert languages_from("es") == ["es", "en"] and languages_from("en") == ["en", "es"]
-
-
-CANDIDATES = [("trash", {"en": ("trash",), "es": ("basura",)}),
-              ("light", {"en": ("light",), "es": ("luz", "trash")})]
-
-
-@pytest.mark.parametrize(("speech", "lang", "chosen"), [
-    ("the TRASH was not picked up", "en", "trash"),
-    ("la basura", "es", "trash"),
-    ("no hay luz", "en", "light"),  # another language's keyword still counts
-    ("trash", "es", "light"),  # ...but the caller's own language is tried first
-    ("pothole", "en", None),
-    ("", "en", None),
-])
-def test_first_match_tries_the_callers_language_first(speech, lang, chosen):
-    assert first_match(speech, lang, CANDIDATES) == chosen
+# Which choice words name (scored, with a verdict) is ivr/core/understanding.py: tests/core/test_understanding.py.
 
 
 # ---- menu keys -----------------------------------------------------------------------------------

@@ -26,10 +26,11 @@ ACCOUNT_SID = "AC" + "fedcba9876543210" * 2
 # What the caller must hear, word for word, in each language.
 WORDS = {
     "en": {
-        "type_intro": "What would you like to report? Say it in a few words, or choose from this list.",
-        "chosen_no_heat": "You are reporting: no heat or hot water.",
-        "chosen_pothole": "You are reporting: pothole.",
-        "chosen_trash": "You are reporting: missed trash or recycling pickup.",
+        "type_intro": "What would you like to report? Say it in a few words, for example, a pothole or missed "
+                      "trash, or press 9 for the list of problems, or star to go back.",
+        "chosen_no_heat": "You're reporting no heat or hot water.",
+        "chosen_pothole": "You're reporting a pothole.",
+        "chosen_trash": "You're reporting missed trash or recycling.",
         "report_pothole_at_menu": "I want to report a pothole",
         "location_ask": "Where is the problem? Say the street address or the nearest intersection. "
                         "If it has no fixed location, press 0.",
@@ -55,7 +56,7 @@ WORDS = {
         "sms_body": "Hartford 311: your case number for {type_name} is {grouped}. "
                     "Call 311 to check its status at any hour.",
         "cancelled": "Your request was cancelled. Nothing was submitted.",
-        "main_menu": "To report a problem or request a service, press 1.",
+        "main_menu": "Say what you need, or press 1 to report a problem,",
         "retry": "Sorry, I didn't get that.",
         "no_location": "no fixed location",
         "recorded": "your recorded message",
@@ -76,8 +77,9 @@ WORDS = {
         "status_gave_up": "Sorry, I wasn't able to find your case.",
         "open_report": "Case {spoken}: pothole. Status: received, with Public Works. "
                        "Last updated Tuesday, December 1. Expected by Monday, December 7.",
-        "closed_report": "Case {spoken}: no heat or hot water. Status: closed, with Licenses and Inspections. "
-                         "Last updated Thursday, December 3. Closed on Thursday, December 3. "
+        # Closed: no longer "with" a department; who closed it and when.
+        "closed_report": "Case {spoken}: no heat or hot water. Status: closed. "
+                         "Licenses and Inspections closed it on Thursday, December 3. "
                          "Latest note: Heat restored; the boiler was repaired.",
         "options_open": "To hear this again, press 1. To check another case, press 2. "
                         "To speak with a representative, press 0. For the main menu, press star.",
@@ -86,10 +88,11 @@ WORDS = {
         "digits": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
     },
     "es": {
-        "type_intro": "¿Qué desea reportar? Dígalo en pocas palabras, o elija de esta lista.",
-        "chosen_no_heat": "Usted está reportando: falta de calefacción o agua caliente.",
-        "chosen_pothole": "Usted está reportando: bache.",
-        "chosen_trash": "Usted está reportando: basura o reciclaje no recogido.",
+        "type_intro": "¿Qué desea reportar? Dígalo en pocas palabras, por ejemplo, un bache o basura que no se "
+                      "recogió, u oprima 9 para la lista de problemas, o asterisco para regresar.",
+        "chosen_no_heat": "Usted está reportando falta de calefacción o agua caliente.",
+        "chosen_pothole": "Usted está reportando un bache.",
+        "chosen_trash": "Usted está reportando basura o reciclaje que no se recogió.",
         "report_pothole_at_menu": "quiero reportar un bache",
         "location_ask": "¿Dónde está el problema? Diga la dirección o la intersección más cercana. "
                         "Si no tiene un lugar fijo, oprima 0.",
@@ -116,7 +119,7 @@ WORDS = {
         "sms_body": "311 de Hartford: su número de caso para {type_name} es {grouped}. "
                     "Llame al 311 para consultar su estado a cualquier hora.",
         "cancelled": "Su solicitud fue cancelada. No se envió nada.",
-        "main_menu": "Para reportar un problema o solicitar un servicio, oprima 1.",
+        "main_menu": "Diga lo que necesita, u oprima 1 para reportar un problema,",
         "retry": "Lo siento, no le entendí.",
         "no_location": "sin lugar fijo",
         "recorded": "su mensaje grabado",
@@ -137,9 +140,9 @@ WORDS = {
         "status_gave_up": "Lo siento, no pude encontrar su caso.",
         "open_report": "Caso {spoken}: bache. Estado: recibido, con Obras Públicas. "
                        "Última actualización: martes 1 de diciembre. Fecha prevista: lunes 7 de diciembre.",
-        "closed_report": "Caso {spoken}: falta de calefacción o agua caliente. Estado: cerrado, "
-                         "con Licencias e Inspecciones. Última actualización: jueves 3 de diciembre. "
-                         "Cerrado el jueves 3 de diciembre. Nota más reciente: Heat restored; the boiler was repaired.",
+        "closed_report": "Caso {spoken}: falta de calefacción o agua caliente. Estado: cerrado. "
+                         "Licencias e Inspecciones lo cerró el jueves 3 de diciembre. "
+                         "Nota más reciente: Heat restored; the boiler was repaired.",
         "options_open": "Para escuchar esto de nuevo, oprima 1. Para consultar otro caso, oprima 2. "
                         "Para hablar con un representante, oprima 0. Para el menú principal, oprima asterisco.",
         "options_closed": "Para escuchar esto de nuevo, oprima 1. Para consultar otro caso, oprima 2. "
@@ -714,7 +717,8 @@ def test_status_after_hours_works_and_offers_no_representative(seed, phone, cloc
     heard = do(call, "press", case.number + "#")
 
     assert heard == [w["open_report"].format(spoken=spoken(case.number)), w["options_closed"]]
-    # 0 is not a choice when nobody is there to answer: it is a wrong key.
-    retry = do(call, "press", "0")
-    assert retry == [w["retry"], heard[0], w["options_closed"]]
+    # 0 is not offered when nobody is there to answer; pressed anyway, it says when people are back.
+    people = do(call, "press", "0")
+    assert w["retry"] not in people and len(people) == 2
+    assert people[0].startswith(("Sorry, there's no one here", "Lo siento, en este momento no hay nadie"))
     assert not any(line.kind in ("enqueue", "dial") for line in call.transcript)
