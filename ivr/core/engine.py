@@ -310,11 +310,22 @@ class Engine:
     # -- matching --
     def _menu_choices(self, node: Node, services: Services) -> list[MenuChoice]:
         """Everything a menu accepts: its options, then its directory's entries (each known by its code)."""
-        choices = [MenuChoice(opt.digits, opt.target, opt.words) for opt in node.options]
+        choices = [MenuChoice(opt.digits, opt.target, self._option_words(opt, services)) for opt in node.options]
         if node.directory:
             choices += [MenuChoice(entry.digits, Target(node.directory_next), entry.words, entry.code)
                         for entry in services.directory(node.directory)]
         return choices
+
+    @staticmethod
+    def _option_words(option: Option, services: Services) -> dict:
+        """An option's own words, plus every entry's words of the directory it also means."""
+        if option.also_means is None:
+            return option.words
+        words = {lang: list(said) for lang, said in option.words.items()}
+        for entry in services.directory(option.also_means):
+            for lang, said in entry.words.items():
+                words.setdefault(lang, []).extend(said)
+        return {lang: tuple(dict.fromkeys(said)) for lang, said in words.items()}
 
     def _match_menu(self, node: Node, turn: Turn, ctx: Context, services: Services) -> Target | None:
         """The choice the caller made by key or spoken key, or named clearly in words; None to ask again."""

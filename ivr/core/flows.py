@@ -26,6 +26,7 @@ KEY_FIELD = "key"  # the placeholder in a label that the engine fills with the o
 KEY_PROMPTS = {"*": "keys.star", "#": "keys.pound"}  # how labels say the keys that are not digits
 ENGINE_PROMPTS = ("common.retry", "common.emergency", "common.emergency_menu",
                   *KEY_PROMPTS.values())  # spoken by the engine itself
+OPTION_KEYS = frozenset({"next", "set_lang", "say", "label", "unlisted", "also_means"})  # what an option may hold
 RETRY = "@retry"  # an action result mapped here re-prompts the same node, counting an attempt
 TRANSFER_TARGETS = ("department", "interpretation")
 
@@ -94,6 +95,9 @@ class Option:
     # Accepted but never read out: keeps a key callers know (0 for a person, 9 to repeat) working without
     # lengthening the menu, or answers a request the menu cannot offer right now.
     unlisted: bool = False
+    # A directory whose words also choose this option: "someone spray painted the library" at the main
+    # menu is a report, because it names a service type.
+    also_means: str | None = None
 
 
 @dataclass(frozen=True)
@@ -200,9 +204,10 @@ def _target(raw, where: str) -> Target:
     """Accept a node name or {next, set_lang} (an option's mapping also holds its label and words)."""
     if isinstance(raw, str):
         return Target(raw)
-    if isinstance(raw, dict) and "next" in raw and set(raw) <= {"next", "set_lang", "say", "label", "unlisted"}:
+    if isinstance(raw, dict) and "next" in raw and set(raw) <= OPTION_KEYS:
         return Target(raw["next"], raw.get("set_lang"))
-    raise FlowError(f"{where}: expected a node name or {{next, set_lang, label, say, unlisted}}, got {raw!r}")
+    raise FlowError(f"{where}: expected a node name or {{next, set_lang, label, say, unlisted, also_means}}, "
+                    f"got {raw!r}")
 
 
 def _option(digits: str, spec, where: str) -> Option:
@@ -221,8 +226,11 @@ def _option(digits: str, spec, where: str) -> Option:
         raise FlowError(f"{where}: 'unlisted' is true or false")
     if unlisted and label is not None:
         raise FlowError(f"{where}: an unlisted option is never read, so it takes no label")
+    also_means = spec.get("also_means")
+    if also_means is not None and not isinstance(also_means, str):
+        raise FlowError(f"{where}: 'also_means' names a directory")
     return Option(digits, target, {lang: tuple(str(w).lower() for w in ws) for lang, ws in said.items()}, label,
-                  unlisted)
+                  unlisted, also_means)
 
 
 def _options(raw, where: str) -> tuple[Option, ...]:
@@ -348,6 +356,9 @@ def _check_shape(node: Node, where: str, directories: Mapping[str, tuple[str, ..
     _require(node, *KINDS[node.kind].required)
     if node.kind == "menu" and not node.options and not node.directory:
         raise FlowError(f"{where}: a menu needs options or a directory")
+    for opt in node.options:
+        if opt.also_means is not None and opt.also_means not in directories:
+            raise FlowError(f"{where}: option {opt.digits!r}: also_means: unknown directory {opt.also_means!r}")
     if node.kind == "menu" and bool(node.action) != bool(node.results):
         raise FlowError(f"{where}: a menu's action and its results come together")
     if node.directory:

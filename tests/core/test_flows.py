@@ -415,3 +415,15 @@ def test_ivr_check_names_a_broken_prompt_file(project_copy, monkeypatch):
     result = run_check(project_copy)
     assert result.exit_code != 0
     assert "es.yaml" in result.output and "placeholders" in result.output
+
+
+def test_an_option_may_also_mean_a_known_directory(tmp_path):
+    text = GOOD.replace('"1": {next: hours, label: info.menu.hours,', '"1": {next: hours, also_means: departments, '
+                        'label: info.menu.hours,')
+    assert load_and_validate(write_flows(tmp_path, text)).node("start").options[0].also_means == "departments"
+
+
+def test_also_means_an_unknown_directory_is_refused(tmp_path):
+    message = broken(tmp_path, '"1": {next: hours, label: info.menu.hours,',
+                     '"1": {next: hours, also_means: parking, label: info.menu.hours,')
+    assert "option '1': also_means: unknown directory 'parking'" in message

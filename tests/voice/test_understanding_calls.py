@@ -273,3 +273,15 @@ def test_a_report_that_mentions_someone_is_not_a_request_for_a_person(phone, db,
     do(call, "say", said)
     assert not any(line.kind == "enqueue" for line in call.transcript)
     assert call_row(db, call).outcome != "representative:" + lang
+
+
+@pytest.mark.parametrize(("lang", "said", "code"), [
+    ("en", "someone spray painted gang signs on the library wall", "graffiti"),
+    ("es", "hay ratas en el callejón detrás de mi casa", "rodents"),
+])
+def test_a_problem_described_at_the_main_menu_is_a_report_of_that_type(phone, db, lang, said, code):
+    """The main menu's 'report' choice also means every service type's words, so no 'didn't get that'."""
+    call = main_menu(phone, lang)
+    heard = do(call, "say", said)
+    assert heard[0] == SAY[lang]["chosen"].format(spoken=SAY[lang][code])
+    assert heard[1] == SAY[lang]["location_ask"]
