@@ -22,7 +22,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import create_app
 from ivr.cases import sync_config
-from ivr.db import upgrade
+from ivr.db import Database, upgrade
+from ivr.settings import load as load_settings
 from ivr.simulator import Simulator, WsgiTransport
 from ivr.voice.signature import twilio_signed
 
@@ -66,9 +67,11 @@ def main() -> None:
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
     upgrade(url)
+    database = Database(url)  # as the release step does: start-up refuses a database out of step with config/
+    with database.session() as session:
+        sync_config(session, load_settings())
+    database.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "CLOCK": lambda: OPEN})
-    with app.extensions["ivr"].db.session() as session:
-        sync_config(session, app.extensions["ivr"].settings)
     ivr_sim = Simulator(WsgiTransport(app.test_client()), TOKEN, public_base_url="http://localhost",
                         to="+18605550311")
     base_sim = Simulator(WsgiTransport(baseline_app().test_client()), TOKEN, public_base_url="http://localhost")

@@ -134,8 +134,9 @@ def require_database_matches_config(database: Database, settings: Settings, log:
         # No connection outlives start-up: gunicorn may fork workers from this process after it.
         database.dispose()
     if problems:
-        raise ConfigError("config/ and the database differ: " + "; ".join(problems)
-                          + ". Run `ivr sync-config` (the release step does) before starting the line.")
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise ConfigError(f"config/ and the database differ: {shown}. "
+                          "Run `ivr sync-config` (the release step does) before starting the line.")
 
 
 def _register_error_handlers(app: Flask) -> None:
