@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import cases
 from .core.engine import Engine
@@ -68,7 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         Secrets(twilio_auth_token=app.config["TWILIO_AUTH_TOKEN"], twilio_account_sid=app.config["TWILIO_ACCOUNT_SID"],
                 secret_key=None, database_url=None),
     )
-    database = Database(app.config["DATABASE_URL"])
+    database = Database(app.config["DATABASE_URL"], settings.database)
     if app.config["CHECK_DATABASE"]:
         require_database_matches_config(database, settings, app.logger)
     app.extensions["ivr"] = LineState(settings=settings, catalog=catalog, flow=flow, engine=engine, line=line,
@@ -83,6 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .voice import bp as voice_bp
 
     app.register_blueprint(voice_bp)
+    app.before_request(_refuse_too_many_fields)
     _register_error_handlers(app)
 
     @app.get("/healthz")
@@ -101,6 +103,10 @@ def _configure(app: Flask, settings: Settings, secrets: Secrets, test_config: di
         TWILIO_ACCOUNT_SID=secrets.twilio_account_sid,
         DATABASE_URL=secrets.database_url or f"sqlite:///{Path(app.instance_path) / 'ivr.db'}",
         PUBLIC_BASE_URL=settings.web.public_base_url,
+        # Checked by werkzeug before the body is read or parsed, so before any signature check.
+        MAX_CONTENT_LENGTH=settings.web.max_content_length,
+        MAX_FORM_PARTS=settings.web.max_form_parts,
+        MAX_FORM_MEMORY_SIZE=settings.web.max_form_memory_size,
         REQUIRE_AUTH_TOKEN=True,
         CHECK_DATABASE=True,
         CLOCK=lambda: datetime.now(UTC),
@@ -137,6 +143,17 @@ def require_database_matches_config(database: Database, settings: Settings, log:
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise ConfigError(f"config/ and the database differ: {shown}. "
                           "Run `ivr sync-config` (the release step does) before starting the line.")
+
+
+def _refuse_too_many_fields() -> None:
+    """413 for a urlencoded body with more fields than MAX_FORM_PARTS, counted before it is parsed."""
+    # werkzeug applies MAX_FORM_PARTS to multipart bodies only; Twilio posts urlencoded ones.
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return
+    limit = current_app.config["MAX_FORM_PARTS"]
+    # get_data enforces MAX_CONTENT_LENGTH and caches the body, which the form parser then reuses.
+    if limit is not None and request.get_data(cache=True).count(b"&") >= limit:
+        raise RequestEntityTooLarge(f"more than {limit} form fields")
 
 
 def _register_error_handlers(app: Flask) -> None:

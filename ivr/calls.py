@@ -3,26 +3,53 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from .models import Call, CallTurn, utcnow
+from .models import Call, CallTurn, Case, utcnow
 
 ABANDONED_INTAKE = "abandoned_intake"  # the outcome of a call that hung up in the middle of a report
 HUNG_UP = "caller_hung_up"
 # What staff see of a report the caller did not finish, in the order it was asked.
 INTAKE_ANSWERS = ("service_types", "location", "contact_name", "contact_phone", "description")
+_TURN_INPUT = CallTurn.__table__.c.input.type.length
+# The longest value each webhook field may have: the size of the column it is stored in.
+FIELD_LIMITS = {
+    "CallSid": Call.__table__.c.call_sid.type.length,
+    "From": Call.__table__.c.from_number.type.length,
+    "To": Call.__table__.c.to_number.type.length,
+    "CallStatus": Call.__table__.c.final_status.type.length,
+    "Digits": _TURN_INPUT,
+    "SpeechResult": _TURN_INPUT,
+    "DialCallStatus": _TURN_INPUT,
+    "QueueResult": _TURN_INPUT,
+    "RecordingUrl": Case.__table__.c.recording_url.type.length,
+}
+
+
+# INSERT ... ON CONFLICT DO NOTHING, spelled by each supported database's dialect.
+_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+
+
+def _existing(session: Session, call_sid: str) -> Call | None:
+    """The call's row, if any."""
+    return session.scalars(select(Call).where(Call.call_sid == call_sid)).first()
 
 
 def find_or_start(session: Session, call_sid: str, from_number: str | None, to_number: str | None,
                   route: str) -> Call:
-    """The call's record, created on first sight (Twilio may send the first webhook again)."""
-    call = session.scalars(select(Call).where(Call.call_sid == call_sid)).first()
-    if call is None:
-        call = Call(call_sid=call_sid, from_number=from_number, to_number=to_number, route=route, language="en",
-                    started_at=utcnow(), answers={})
-        session.add(call)
-        session.flush()
-    return call
+    """The call's record, created on first sight (Twilio may send the first webhook again, even at once)."""
+    call = _existing(session, call_sid)
+    if call is not None:
+        return call
+    # Two workers may both have found no row: the loser of the unique-index race inserts nothing and reads
+    # the winner's row (it waits for the winner's commit), instead of failing with an IntegrityError.
+    insert = _INSERTS[session.get_bind().dialect.name]
+    session.execute(insert(Call).values(call_sid=call_sid, from_number=from_number, to_number=to_number,
+                                        route=route, language="en", started_at=utcnow(), answers={})
+                    .on_conflict_do_nothing(index_elements=[Call.call_sid]))
+    return _existing(session, call_sid)
 
 
 def record_turn(session: Session, call: Call, *, language: str, answers: dict, outcome: str | None,

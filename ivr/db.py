@@ -11,7 +11,10 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .settings import DatabaseSettings
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_BUSY_TIMEOUT = 30  # seconds; `ivr db upgrade` runs off the call path and may wait for a writer
 
 
 def normalise_url(url: str) -> str:
@@ -23,20 +26,34 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets a busy timeout and foreign keys so it behaves like the server."""
+def make_engine(url: str, limits: DatabaseSettings | None = None) -> Engine:
+    """Create an engine bounded by `limits`; without them (migrations) statements may run as long as they need."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
+        # A migration may wait out a long write; a call turn must not (Twilio hangs up after 15 seconds).
+        busy = limits.sqlite_busy_timeout if limits else MIGRATION_BUSY_TIMEOUT
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy})
+        event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    if limits is None:
+        return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=limits.pool_size, max_overflow=limits.max_overflow,
+                         pool_timeout=limits.pool_timeout, connect_args=_postgres_limits(limits))
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Foreign keys on, so SQLite refuses what PostgreSQL refuses."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _postgres_limits(limits: DatabaseSettings) -> dict:
+    """psycopg connection arguments: a bounded connect, and statements the server cancels when they overrun."""
+    # statement_timeout is enforced by the server; connect_timeout covers a server that never answers at all.
+    options = f"-c statement_timeout={round(limits.statement_timeout * 1000)} " \
+              f"-c lock_timeout={round(limits.lock_timeout * 1000)}"
+    return {"connect_timeout": limits.connect_timeout, "options": options}
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -55,9 +72,9 @@ def upgrade(url: str, revision: str = "head") -> None:
 class Database:
     """An engine and its session factory."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, limits: DatabaseSettings | None = None):
         self.url = normalise_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, limits)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

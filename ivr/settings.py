@@ -25,6 +25,7 @@ ENV_PREFIX = "IVR_"
 ENV_NESTING = "__"
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
+TWILIO_WEBHOOK_SECONDS = 15  # Twilio hangs up on a webhook (and tries the fallback URL) after this
 
 
 class ConfigError(ValueError):
@@ -202,6 +203,38 @@ class WebSettings:
 
     public_base_url: str
     proxy_hops: int
+    max_content_length: int    # bytes of request body, refused (413) before any parsing
+    max_form_parts: int        # form fields, refused (413) before parsing
+    max_form_memory_size: int  # bytes of one multipart text field
+
+    def __post_init__(self) -> None:
+        for name in ("max_content_length", "max_form_parts", "max_form_memory_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """How long a turn waits on the database, and how many connections a web worker keeps."""
+
+    connect_timeout: int  # whole seconds: libpq's unit
+    statement_timeout: float
+    lock_timeout: float
+    pool_timeout: float
+    pool_size: int
+    max_overflow: int
+    sqlite_busy_timeout: float
+
+    def __post_init__(self) -> None:
+        # libpq rounds a connect timeout below 2 seconds up to 2; saying 1 would promise what it does not do.
+        if not 2 <= self.connect_timeout <= TWILIO_WEBHOOK_SECONDS // 2:
+            raise ValueError(f"connect_timeout must be 2 to {TWILIO_WEBHOOK_SECONDS // 2} seconds")
+        for name in ("statement_timeout", "lock_timeout", "pool_timeout", "sqlite_busy_timeout"):
+            # Each wait alone must leave the turn time to answer the fallback before Twilio gives up.
+            if not 0 < getattr(self, name) <= TWILIO_WEBHOOK_SECONDS / 2:
+                raise ValueError(f"{name} must be above 0 and at most {TWILIO_WEBHOOK_SECONDS / 2} seconds")
+        if self.pool_size < 1 or self.max_overflow < 0:
+            raise ValueError("pool_size must be at least 1 and max_overflow at least 0")
 
 
 @dataclass(frozen=True)
@@ -216,6 +249,7 @@ class Settings:
     service_types: tuple[ServiceTypeSettings, ...] = field(metadata={"array": "service_type"})
     sms: SmsConfig
     web: WebSettings
+    database: DatabaseSettings
     # Built from `hours` once, so every worker answers "are we open" from the same parsed rules.
     schedule: Schedule = field(metadata={"derived": True}, compare=False)
 

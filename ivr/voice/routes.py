@@ -14,6 +14,9 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from .. import calls
 from ..core.engine import LANGUAGES, Speak, Turn
+from ..core.flows import KINDS
+from .inbound import Webhook
+from .inbound import read as read_webhook
 from .services import CallServices
 from .signature import twilio_signed
 from .twiml import Renderer, speak_only
@@ -61,10 +64,10 @@ def route_for(to_number: str | None) -> str:
     return "unknown"
 
 
-def _load_call(session: Session, form):
+def _load_call(session: Session, hook: Webhook):
     """The call's record, created on first sight (Twilio may retry the first webhook)."""
-    return calls.find_or_start(session, form.get("CallSid", ""), form.get("From"), form.get("To"),
-                               route_for(form.get("To")))
+    return calls.find_or_start(session, hook.call_sid, hook.from_number, hook.to_number,
+                               route_for(hook.to_number))
 
 
 def _input_text(turn: Turn) -> str | None:
@@ -76,13 +79,18 @@ def _input_text(turn: Turn) -> str | None:
     return turn.dial_status or turn.queue_result or turn.recording_url
 
 
-def _play_turn(make_turn) -> Response:
+def _play_turn(hook: Webhook, make_turn) -> Response:
     """Run one turn inside a transaction; any failure answers the fallback TwiML instead."""
     state = _state()
     lang = request.args.get("lang")  # none on arrival: the fallback then speaks both languages
+    if hook.call_sid is None:
+        # Twilio always sends CallSid: without one there is no call to keep state for, and sharing a
+        # row between such requests would mix strangers' answers. The caller (if any) still hears 911.
+        log.warning("webhook without CallSid on %s; answering fallback TwiML", request.path)
+        return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
     try:
         with state.db.session() as session:
-            call = _load_call(session, request.form)
+            call = _load_call(session, hook)
             turn = make_turn(call)
             services = CallServices(state.line, state.catalog, session, _now(), route=call.route,
                                     action_handlers=state.action_handlers)
@@ -96,7 +104,7 @@ def _play_turn(make_turn) -> Response:
                               next_node=outcome.trail[-1] if outcome.trail else None)
         return twiml_response(response)
     except Exception:
-        log.exception("turn failed; answering fallback TwiML (call %s)", request.form.get("CallSid"))
+        log.exception("turn failed; answering fallback TwiML (call %s)", hook.call_sid)
         return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
 
 
@@ -104,38 +112,44 @@ def _play_turn(make_turn) -> Response:
 @twilio_signed
 def incoming():
     """A call arrives: greet, with the 911 advisory first."""
-    return _play_turn(lambda call: Turn(node=None, lang="en", caller=call.from_number,
+    return _play_turn(read_webhook(request.form),
+                      lambda call: Turn(node=None, lang="en", caller=call.from_number,
                                         call_sid=call.call_sid, answers=dict(call.answers or {})))
+
+
+def _possible_position(node: str, lang: str, event: str, attempt: int) -> bool:
+    """True if a turn URL names a node of the flow, a language, an event that node can take and a sane attempt."""
+    nodes = _state().engine.flow.nodes
+    if node not in nodes or lang not in LANGUAGES or event not in EVENTS or not 1 <= attempt <= MAX_ATTEMPT:
+        return False
+    # Keys, speech or silence can only arrive where the flow listens; a branch or a say never gathers.
+    return event not in ("gather", "silence") or KINDS[nodes[node].kind].listens
 
 
 @bp.post("/turn")
 @twilio_signed
 def turn():
     """The caller pressed, said, or did nothing; or a transfer, queue or recording ended."""
-    args, form = request.args, request.form
+    args, hook = request.args, read_webhook(request.form)
     node, lang, event = args.get("node", ""), args.get("lang", "en"), args.get("event", "gather")
     try:
         attempt = int(args.get("attempt", "1"))
     except ValueError:
         attempt = 0
-    engine = _state().engine
-    if node not in engine.flow.nodes or lang not in LANGUAGES or event not in EVENTS or not 1 <= attempt <= MAX_ATTEMPT:
+    if not _possible_position(node, lang, event, attempt):
+        # Only a forged or stale URL gets here (ours are signed): a warning, as no code of ours failed.
         log.warning("turn with bad position node=%r lang=%r event=%r attempt=%r", node, lang, event, attempt)
         return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
-    digits = form.get("Digits") or None
-    speech = form.get("SpeechResult") or None
-    if event == "gather" and not digits and not speech:
+    if event == "gather" and not hook.digits and not hook.speech:
         event = "silence"
 
     def make_turn(call) -> Turn:
-        duration = form.get("RecordingDuration")
-        return Turn(node=node, lang=lang, attempt=attempt, event=event, digits=digits, speech=speech,
-                    dial_status=form.get("DialCallStatus"), queue_result=form.get("QueueResult"),
-                    recording_url=form.get("RecordingUrl") or None,
-                    recording_seconds=int(duration) if duration and duration.isdigit() else None,
+        return Turn(node=node, lang=lang, attempt=attempt, event=event, digits=hook.digits, speech=hook.speech,
+                    dial_status=hook.dial_status, queue_result=hook.queue_result,
+                    recording_url=hook.recording_url, recording_seconds=hook.recording_seconds,
                     caller=call.from_number, call_sid=call.call_sid, answers=dict(call.answers or {}))
 
-    return _play_turn(make_turn)
+    return _play_turn(hook, make_turn)
 
 
 @bp.post("/wait")
@@ -146,9 +160,9 @@ def wait():
     lang = request.args.get("lang", "en")
     lang = lang if lang in LANGUAGES else "en"
     response = VoiceResponse()
-    position = request.form.get("QueuePosition", "")
+    position = read_webhook(request.form).queue_position
     voice = state.catalog.voice(lang)
-    if position.isdigit():
+    if position is not None:
         response.say(state.catalog.text(lang, "rep.wait", position=position), voice=voice.voice,
                      language=voice.language)
     music = state.settings.routing.representative.hold_music_url
@@ -164,17 +178,19 @@ def wait():
 def status():
     """Twilio's status callback: the call's final status and duration."""
     state = _state()
-    form = request.form
+    hook = read_webhook(request.form)
+    if hook.call_sid is None:
+        log.warning("status callback without CallSid; nothing recorded")
+        return twiml_response(VoiceResponse())
     try:
         with state.db.session() as session:
-            call = _load_call(session, form)
-            duration = form.get("CallDuration", "")
-            calls.record_end(session, call, form.get("CallStatus"), int(duration) if duration.isdigit() else None)
-            hook = state.action_handlers.get("on_call_end")
-            if hook is not None:
-                hook(session, call)
+            call = _load_call(session, hook)
+            calls.record_end(session, call, hook.call_status, hook.call_duration)
+            on_end = state.action_handlers.get("on_call_end")
+            if on_end is not None:
+                on_end(session, call)
     except Exception:
-        log.exception("status callback failed for call %s", form.get("CallSid"))
+        log.exception("status callback failed for call %s", hook.call_sid)
     return twiml_response(VoiceResponse())
 
 
@@ -183,7 +199,8 @@ def status():
 def fallback():
     """Twilio's fallback URL: answers without the database, whatever went wrong."""
     lang = request.args.get("lang")
-    log.error("Twilio fell back: ErrorCode=%s ErrorUrl=%s CallSid=%s", request.form.get("ErrorCode"),
+    # %r: these fields are the sender's text, and must not forge log lines with newlines.
+    log.error("Twilio fell back: ErrorCode=%r ErrorUrl=%r CallSid=%r", request.form.get("ErrorCode"),
               request.form.get("ErrorUrl"), request.form.get("CallSid"))
     return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
 

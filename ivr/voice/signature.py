@@ -23,10 +23,10 @@ def signature_is_valid() -> bool:
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
         return False
-    params = request.form.to_dict(flat=False) if request.method == "POST" else {}
-    # RequestValidator wants single values for single-valued fields, lists only where repeated.
-    flat = {key: values[0] if len(values) == 1 else values for key, values in params.items()}
-    return RequestValidator(token).validate(signed_url(), flat, signature)
+    # The MultiDict itself: RequestValidator reads every value of a field through getlist(), as Twilio
+    # signs them; a dict holding a list would make it hash the list (TypeError, a 503 before the check).
+    params = request.form if request.method == "POST" else {}
+    return RequestValidator(token).validate(signed_url(), params, signature)
 
 
 def twilio_signed(view):
