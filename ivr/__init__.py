@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import cases
+from . import cases, health, privacy
 from .core.engine import Engine
 from .core.flows import Flow, load_flow, validate
 from .core.prompts import Catalog, load_catalog
@@ -85,12 +85,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(voice_bp)
     app.before_request(_refuse_too_many_fields)
+    # Phone numbers never reach a log: the app's handlers and the root's (gunicorn, journald) mask them.
+    privacy.install(app.logger, logging.getLogger())
     _register_error_handlers(app)
 
     @app.get("/healthz")
     def healthz():
-        """Load-balancer health check."""
+        """Liveness: the process is up with valid settings; the database is /readyz's business."""
         return jsonify(status="ok")
+
+    health.install(app, database)
 
     return app
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,6 +29,9 @@ FIELD_LIMITS = {
     "RecordingUrl": Case.__table__.c.recording_url.type.length,
 }
 
+
+# How an emptied `answers` reads as text on both databases (JSON has no equality operator on PostgreSQL).
+_EMPTY_ANSWERS = ("{}", "null")
 
 # INSERT ... ON CONFLICT DO NOTHING, spelled by each supported database's dialect.
 _INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
@@ -89,3 +94,33 @@ def collected(call: Call) -> dict:
     """What an unfinished report had gathered, for a call-back."""
     answers = call.answers or {}
     return {key: answers[key] for key in INTAKE_ANSWERS if answers.get(key)}
+
+
+def _old_call_ids(before: datetime):
+    """The ids of calls started before a cut-off, as a subquery."""
+    return select(Call.id).where(Call.started_at < before)
+
+
+def _holding_details(before: datetime):
+    """Calls started before a cut-off that still hold a caller's number, answers or turns."""
+    has_turns = select(CallTurn.id).where(CallTurn.call_id == Call.id).exists()
+    return (Call.started_at < before) & or_(Call.from_number.is_not(None),
+                                            cast(Call.answers, Text).not_in(_EMPTY_ANSWERS), has_turns)
+
+
+def purge_details(session: Session, before: datetime, dry_run: bool = False) -> dict[str, int]:
+    """Remove callers' numbers, answers and turns of calls started before `before`; returns the counts."""
+    counts = {
+        "calls": session.scalar(select(func.count()).select_from(Call).where(_holding_details(before))),
+        "turns": session.scalar(select(func.count()).select_from(CallTurn)
+                                .where(CallTurn.call_id.in_(_old_call_ids(before)))),
+    }
+    if dry_run:
+        return counts
+    # Route, language, outcome, status and times stay: they are the line's statistics and identify no one.
+    session.execute(update(Call).where(_holding_details(before)).values(from_number=None, answers={}),
+                    execution_options={"synchronize_session": False})
+    session.execute(delete(CallTurn).where(CallTurn.call_id.in_(_old_call_ids(before))),
+                    execution_options={"synchronize_session": False})
+    session.expire_all()  # rows already loaded must not write the old values back
+    return counts

@@ -250,6 +250,29 @@ def case_update(number: str, status: str | None, note: str | None, internal: boo
 
 
 @main.command()
+@click.option("--dry-run", is_flag=True, help="Count what would be removed; change nothing.")
+def purge(dry_run: bool) -> None:
+    """Remove personal details kept longer than config/privacy.toml allows (run it daily; safe to run again)."""
+    from datetime import timedelta
+
+    from . import calls as call_records
+    from .cases import purge_closed_contacts
+
+    app = _app()
+    state = app.extensions["ivr"]
+    keep = state.settings.privacy
+    now = app.config["CLOCK"]()
+    with state.db.session() as session:
+        removed = call_records.purge_details(session, now - timedelta(days=keep.keep_call_details_days), dry_run)
+        contacts = purge_closed_contacts(session, now - timedelta(days=keep.keep_closed_case_contacts_days),
+                                         dry_run=dry_run, now=now)
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{verb}: caller details of {removed['calls']} calls and {removed['turns']} turns "
+               f"(calls over {keep.keep_call_details_days} days old); contact details of {contacts} cases "
+               f"(closed over {keep.keep_closed_case_contacts_days} days ago)")
+
+
+@main.command()
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the file is missing or out of date.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None,
               help="Where the Markdown goes (default: docs/call-flows.md in the project).")

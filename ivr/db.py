@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +15,9 @@ from .settings import DatabaseSettings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_BUSY_TIMEOUT = 30  # seconds; `ivr db upgrade` runs off the call path and may wait for a writer
+# Bound parameters (callers' numbers, names, what they said) stay out of error messages and echo logs.
+PRIVATE = {"hide_parameters": True}
+MIGRATION_LOCK_KEY = 311_0860_7579311  # pg_advisory_lock key of `ivr db upgrade`; any constant no one else uses
 
 
 def normalise_url(url: str) -> str:
@@ -32,13 +35,13 @@ def make_engine(url: str, limits: DatabaseSettings | None = None) -> Engine:
     if url.startswith("sqlite"):
         # A migration may wait out a long write; a call turn must not (Twilio hangs up after 15 seconds).
         busy = limits.sqlite_busy_timeout if limits else MIGRATION_BUSY_TIMEOUT
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy}, **PRIVATE)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if limits is None:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, **PRIVATE)
     return create_engine(url, pool_pre_ping=True, pool_size=limits.pool_size, max_overflow=limits.max_overflow,
-                         pool_timeout=limits.pool_timeout, connect_args=_postgres_limits(limits))
+                         pool_timeout=limits.pool_timeout, connect_args=_postgres_limits(limits), **PRIVATE)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -67,6 +70,24 @@ def alembic_config(url: str) -> AlembicConfig:
 def upgrade(url: str, revision: str = "head") -> None:
     """Create or migrate the schema to `revision`."""
     command.upgrade(alembic_config(url), revision)
+
+
+@contextmanager
+def migration_lock(connection):
+    """Hold PostgreSQL's advisory lock for migrations, so two release steps run one after the other."""
+    # SQLite is one host with one release step; PostgreSQL may have several servers releasing at once.
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    # The lock is the session's, not the transaction's: commit so Alembic starts (and commits) its own.
+    connection.commit()
+    try:
+        yield
+    finally:
+        connection.rollback()  # a failed migration leaves an aborted transaction the unlock could not run in
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
 
 
 class Database:

@@ -238,6 +238,20 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """How long personal details are kept (`ivr purge` removes them after that)."""
+
+    keep_call_details_days: int  # callers' numbers, what they said and pressed; the call's statistics stay
+    keep_closed_case_contacts_days: int  # a closed case's contact details and recording; the case stays
+
+    def __post_init__(self) -> None:
+        for name in ("keep_call_details_days", "keep_closed_case_contacts_days"):
+            # 0 would purge a call while it is still being answered.
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of the line, one table per config file."""
 
@@ -250,6 +264,7 @@ class Settings:
     sms: SmsConfig
     web: WebSettings
     database: DatabaseSettings
+    privacy: PrivacySettings
     # Built from `hours` once, so every worker answers "are we open" from the same parsed rules.
     schedule: Schedule = field(metadata={"derived": True}, compare=False)
 

@@ -342,3 +342,32 @@ def test_check_catches_a_service_type_not_synced_to_the_database(run, project_co
 
     assert run("sync-config").exit_code == 0
     assert run("check").exit_code == 0
+
+
+# ---- purge ---------------------------------------------------------------------------------------
+
+def test_purge_dry_run_then_purge_then_nothing_left(run, app, db):
+    from ivr import calls as call_records
+
+    call = call_records.find_or_start(db, "CAold", "+18605550123", "+18605550311", "311")
+    call.started_at = datetime(2026, 6, 1, tzinfo=HARTFORD)  # six months before the test clock
+    call_records.record_turn(db, call, language="en", answers={"location": "1 Elm St"}, outcome=None, node="a",
+                             event="gather", caller_input="1", next_node=None)
+    case, _ = cases.create_case(db, cases.NewCase(service_type="pothole", contact_name="Maria Lopez",
+                                                  contact_phone="+18605554477"),
+                                app.extensions["ivr"].line.schedule, actor="phone",
+                                now=datetime(2025, 5, 1, tzinfo=HARTFORD))
+    cases.update_status(db, case, "closed", None, public=True, actor="alice", now=datetime(2025, 6, 1, tzinfo=HARTFORD))
+    db.commit()
+
+    dry = run("purge", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.startswith("would remove: caller details of 1 calls and 1 turns (calls over 90 days old)")
+    assert "contact details of 1 cases (closed over 365 days ago)" in dry.output
+    assert fresh(db, case).contact_name == "Maria Lopez" and db.get(Call, call.id).from_number == "+18605550123"
+
+    done = run("purge")
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("removed: caller details of 1 calls and 1 turns")
+    assert fresh(db, case).contact_name is None and db.get(Call, call.id).from_number is None
+    assert "of 0 calls and 0 turns" in run("purge").output

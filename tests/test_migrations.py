@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 import uuid
 
 import pytest
@@ -13,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from ivr.db import alembic_config, make_engine, normalise_url, upgrade
+from ivr.db import MIGRATION_LOCK_KEY, alembic_config, make_engine, normalise_url, upgrade
 from ivr.models import Base
 
 
@@ -127,3 +130,40 @@ def test_case_serials_are_never_reused_on_sqlite(database_url):
     finally:
         engine.dispose()
     assert "AUTOINCREMENT" in ddl.upper()
+
+
+WAITING_FOR_LOCK = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+
+
+def _release_step(url: str) -> subprocess.Popen:
+    """`ivr db upgrade` as a release step runs it: a process of its own."""
+    code = f"from ivr.db import upgrade; upgrade({url!r})"
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_for_waiters(conn, count: int, seconds: float = 30.0) -> None:
+    """Until `count` sessions queue on an advisory lock in this database."""
+    deadline = time.monotonic() + seconds
+    while conn.execute(WAITING_FOR_LOCK).scalar_one() < count:
+        assert time.monotonic() < deadline, "the migrations never waited for the advisory lock"
+        time.sleep(0.05)
+
+
+def test_two_release_steps_at_once_take_turns_on_postgresql(scratch_url):
+    if scratch_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL only: SQLite is one host with one release step, so there is nothing to collide")
+    holder = create_engine(normalise_url(scratch_url), isolation_level="AUTOCOMMIT")
+    try:
+        with holder.connect() as conn:
+            # Hold the lock first so both steps are certainly queued on it together, then let them go.
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            steps = [_release_step(scratch_url), _release_step(scratch_url)]
+            _wait_for_waiters(conn, 2)
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            outputs = [step.communicate(timeout=120)[0] for step in steps]
+    finally:
+        holder.dispose()
+    assert [step.returncode for step in steps] == [0, 0], outputs
+    assert current_revision(scratch_url) == head(scratch_url)
+    assert schema_differences(scratch_url) == []

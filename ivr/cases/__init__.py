@@ -10,10 +10,12 @@ from .service import (
     expected_by,
     find_case,
     public_notes,
+    purge_closed_contacts,
     service_type_by_code,
     sync_config,
     update_status,
 )
 
 __all__ = ["CHANNELS", "STATUSES", "CaseError", "NewCase", "create_case", "expected_by", "find_case",
-           "public_notes", "service_type_by_code", "sync_config", "update_status", "config_differences"]
+           "public_notes", "purge_closed_contacts", "service_type_by_code", "sync_config", "update_status",
+           "config_differences"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,8 @@ from .numbers import case_number_for_serial, parse
 
 STATUSES = ("open", "in_progress", "on_hold", "closed")
 CHANNELS = ("phone", "web", "open311")
+RETENTION_ACTOR = "retention"
+RETENTION_NOTE = "contact details removed under the retention policy"
 
 
 class CaseError(ValueError):
@@ -137,6 +139,30 @@ def update_status(session: Session, case: Case, status: str | None, note: str | 
     session.add(event)
     session.flush()
     return event
+
+
+def _holding_contacts(closed_before: datetime):
+    """Cases closed before a cut-off that still hold a way to reach or recognise the resident."""
+    held = or_(Case.contact_name.is_not(None), Case.contact_phone.is_not(None), Case.contact_email.is_not(None),
+               Case.recording_url.is_not(None))
+    return select(Case).where(Case.status == "closed", Case.closed_at < closed_before, held).order_by(Case.id)
+
+
+def purge_closed_contacts(session: Session, closed_before: datetime, dry_run: bool = False,
+                          now: datetime | None = None) -> int:
+    """Clear contact details and recordings of cases closed before `closed_before`, noting it on each case."""
+    found = list(session.scalars(_holding_contacts(closed_before)))
+    if dry_run:
+        return len(found)
+    now = now or utcnow()
+    for case in found:
+        # The recording is the resident's voice: kept while the case is worked on, removed with the contacts.
+        case.contact_name = case.contact_phone = case.contact_email = case.recording_url = None
+        # updated_at stays: nothing a resident asked about changed. The event says who removed what, and when.
+        session.add(CaseEvent(case_id=case.id, at=now, actor=RETENTION_ACTOR, kind="note", from_status=case.status,
+                              to_status=case.status, note=RETENTION_NOTE, public=False))
+    session.flush()
+    return len(found)
 
 
 def public_notes(case: Case) -> list[CaseEvent]:

@@ -44,6 +44,10 @@ class Catalog:
         return self.voices[lang]
 
 
+class MissingPromptValue(KeyError):
+    """A prompt was asked for without a value it needs: a turn at a node the call has not really reached."""
+
+
 class _Strict(dict):
     """Mapping for format_map that names the prompt when a value is missing."""
 
@@ -52,7 +56,7 @@ class _Strict(dict):
         self.key = key
 
     def __missing__(self, name: str) -> str:
-        raise KeyError(f"prompt {self.key!r} needs a value for {{{name}}}")
+        raise MissingPromptValue(f"prompt {self.key!r} needs a value for {{{name}}}")
 
 
 def placeholders(template: str) -> set[str]:

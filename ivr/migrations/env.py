@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from ivr.db import make_engine
+from ivr.db import make_engine, migration_lock
 from ivr.models import Base
 
 target_metadata = Base.metadata
@@ -12,7 +12,8 @@ def run_migrations_online() -> None:
     """Run migrations with a live connection."""
     url = context.config.get_main_option("sqlalchemy.url")
     connectable = make_engine(url)
-    with connectable.connect() as connection:
+    with connectable.connect() as connection, migration_lock(connection):
+        # Configured only once the lock is held, so the revision Alembic reads is the one the other run left.
         context.configure(connection=connection, target_metadata=target_metadata,
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():

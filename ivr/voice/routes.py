@@ -15,6 +15,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from .. import calls
 from ..core.engine import LANGUAGES, Speak, Turn
 from ..core.flows import KINDS
+from ..core.prompts import MissingPromptValue
 from .inbound import Webhook
 from .inbound import read as read_webhook
 from .services import CallServices
@@ -103,6 +104,11 @@ def _play_turn(hook: Webhook, make_turn) -> Response:
                               caller_input=_input_text(turn),
                               next_node=outcome.trail[-1] if outcome.trail else None)
         return twiml_response(response)
+    except MissingPromptValue as exc:
+        # A signed URL for a node this call never reached (a stale retry, or a forged position): no traceback,
+        # which would only hide real failures; the caller still hears the fallback.
+        log.warning("turn at a node the call has not reached (call %s): %s", hook.call_sid, exc)
+        return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
     except Exception:
         log.exception("turn failed; answering fallback TwiML (call %s)", hook.call_sid)
         return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
@@ -189,8 +195,11 @@ def status():
             on_end = state.action_handlers.get("on_call_end")
             if on_end is not None:
                 on_end(session, call)
-    except Exception:
-        log.exception("status callback failed for call %s", hook.call_sid)
+    except Exception as exc:
+        # No traceback: it can carry the row's values (the caller's number). 200 all the same: the call is over,
+        # Twilio retries status callbacks only when told to, and its call log keeps what was lost (operations.md).
+        log.error("status callback NOT stored for call %r (%s); its final status is only in Twilio's call log",
+                  hook.call_sid, type(exc).__name__)
     return twiml_response(VoiceResponse())
 
 

@@ -172,6 +172,18 @@ def test_status_callback_without_the_database_still_answers(dbless_app):
     assert len(root) == 0
 
 
+def test_a_lost_status_callback_is_logged_with_its_call_sid_and_no_personal_data(dbless_app, caplog):
+    form = FORM | {"CallStatus": "completed", "CallDuration": "30"}
+    answer = signed_post(dbless_app, "/voice/status", form)
+    assert answer.status_code == 200  # the call is over; see operations.md on why not 503
+    lost = [record for record in caplog.records if "NOT stored" in record.getMessage()]
+    assert len(lost) == 1 and lost[0].levelname == "ERROR"
+    assert FORM["CallSid"] in lost[0].getMessage()
+    # No traceback: it could carry the failed statement's parameters, the caller's number among them.
+    assert lost[0].exc_info is None
+    assert not any(FORM["From"] in record.getMessage() or record.exc_info for record in caplog.records)
+
+
 def test_whole_call_without_the_database_is_never_an_application_error(dbless_app):
     sim = Simulator(WsgiTransport(dbless_app.test_client()), AUTH_TOKEN, public_base_url="http://localhost",
                     to="+18605550311")

@@ -12,8 +12,9 @@ from sqlalchemy import event, func, select
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
+from ivr.core.flows import load_flow
 from ivr.models import Call, CallTurn
-from ivr.settings import ConfigError
+from ivr.settings import PROJECT_ROOT, ConfigError
 from ivr.settings import load as load_settings
 from tests.conftest import AUTH_TOKEN
 from tests.voice.test_fallback import BAD_POSITIONS, OPEN_EN, assert_open_fallback, twiml
@@ -203,6 +204,7 @@ def test_the_same_arrival_twice_at_once_greets_both(app, db, caplog):
 
 NAMES = ["CallSid", "From", "To", "Digits", "SpeechResult", "RecordingUrl", "RecordingDuration", "CallDuration",
          "CallStatus", "DialCallStatus", "QueueResult", "QueuePosition", "ErrorCode", "ErrorUrl", "Confidence"]
+SHIPPED_NODES = sorted(load_flow(PROJECT_ROOT / "flows").nodes)
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 VALUES = st.one_of(
     TEXT,
@@ -211,13 +213,21 @@ VALUES = st.one_of(
 )
 PAIRS = st.lists(st.tuples(st.one_of(st.sampled_from(NAMES), TEXT), VALUES), max_size=12)
 POSITIONS = st.fixed_dictionaries({}, optional={
-    "node": st.one_of(st.sampled_from(["main_menu", "report_location", "report_record", "start", "opening",
-                                       "report_location_confirm"]), TEXT),
+    "node": st.one_of(st.sampled_from(SHIPPED_NODES), TEXT),
     "lang": st.sampled_from(["en", "es", "fr", ""]),
     "attempt": st.one_of(st.integers(-2, 25).map(str), TEXT),
     "event": st.one_of(st.sampled_from(["gather", "silence", "dial", "queue", "record"]), TEXT),
 })
 ROUTES = ["/voice", "/voice/turn", "/voice/wait", "/voice/status", "/voice/fallback"]
+
+
+@pytest.mark.parametrize("node", ["report_location_confirm", "report_summary"])
+def test_a_signed_turn_at_a_node_the_call_never_reached_answers_without_a_traceback(app, caplog, node):
+    """A stale or forged position lacks the answers its prompts read: the fallback, and a warning only."""
+    answer = signed(app, f"/voice/turn?node={node}&lang=en&attempt=1&event=silence", [("CallSid", CALL_SID)])
+    assert answer.status_code == 200 and "9-1-1" in answer.get_data(as_text=True)
+    assert any("has not reached" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
 
 
 @settings(max_examples=150, deadline=None, database=None,
