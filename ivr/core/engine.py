@@ -389,7 +389,7 @@ class Engine:
         """The 911 advisory, then listen again at the node, keeping the attempt."""
         outcome.emergency = True
         # Before the caller has chosen a language, warn in every language the prompt speaks.
-        langs = list(dict.fromkeys(ref.lang for ref in node.spoken_refs() if ref.lang)) or [ctx.lang]
+        langs = self._spoken_langs(node, ctx)
         self._listen(node, attempt, outcome, ctx, services)
         listen = outcome.steps.pop()
         if node.kind == "menu":

@@ -81,20 +81,20 @@ def begin_intake(services, ctx: Context) -> ActionResult:
     ctx.answers["intake_key"] = f"{ctx.call_sid}:{count}"
     ctx.answers["intake_active"] = True
     # "I want to report a pothole" at the main menu: judged as an answer to "what would you like to report?".
-    verdict = _understood(services, ctx)
+    return ActionResult({understanding.CLEAR: "named", understanding.CLOSE: "close"}.get(_take_type(services, ctx),
+                                                                                      "ok"))
+
+
+def _take_type(services, ctx: Context) -> str:
+    """Judge which service type the words name: a clear one is chosen, a close one kept to confirm; the verdict."""
+    choices = [(entry.code, entry.words) for entry in services.line.service_types]
+    # A question ('when is trash day?') is never clear.
+    verdict = understanding.understand(ctx.speech or "", choices, questions_unsure=True)
     if verdict.kind == understanding.CLEAR:
         ctx.answers["service_types"] = verdict.choice
-        return ActionResult("named")
-    if verdict.kind == understanding.CLOSE:
+    elif verdict.kind == understanding.CLOSE:
         _guess(services, ctx, verdict.choice)
-        return ActionResult("close")
-    return ActionResult("ok")
-
-
-def _understood(services, ctx: Context) -> understanding.Verdict:
-    """Which service type the caller's words name; a question ('when is trash day?') is never clear."""
-    choices = [(entry.code, entry.words) for entry in services.line.service_types]
-    return understanding.understand(ctx.speech or "", choices, questions_unsure=True)
+    return verdict.kind
 
 
 def _guess(services, ctx: Context, code: str) -> None:
@@ -107,13 +107,9 @@ def _guess(services, ctx: Context, code: str) -> None:
 def understand_report(services, ctx: Context) -> ActionResult:
     """Words at the type question that no choice clearly named: a close call to confirm, or a miss."""
     ctx.answers["type_words"] = [*ctx.answers.get("type_words", []), _said(ctx)]
-    verdict = _understood(services, ctx)
-    if verdict.kind == understanding.CLEAR:
-        ctx.answers["service_types"] = verdict.choice
-        return ActionResult("clear")
-    if verdict.kind == understanding.CLOSE:
-        _guess(services, ctx, verdict.choice)
-        return ActionResult("close")
+    kind = _take_type(services, ctx)
+    if kind in (understanding.CLEAR, understanding.CLOSE):
+        return ActionResult("clear" if kind == understanding.CLEAR else "close")
     misses = int(ctx.answers.get("type_misses", 0)) + 1
     ctx.answers["type_misses"] = misses
     return ActionResult("other" if misses >= MISSES_BEFORE_OTHER else "none")
