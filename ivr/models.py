@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -40,6 +40,7 @@ class Call(Base):
     """One phone call, from arrival to the final status callback."""
 
     __tablename__ = "calls"
+    __table_args__ = (Index("ix_calls_outcome_started_at", "outcome", "started_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True, index=True)
@@ -47,7 +48,7 @@ class Call(Base):
     to_number: Mapped[str | None] = mapped_column(String(32))
     route: Mapped[str] = mapped_column(String(16), default="unknown")  # 311 | ten-digit | unknown
     language: Mapped[str] = mapped_column(String(8), default="en")
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     outcome: Mapped[str | None] = mapped_column(String(64))
     final_status: Mapped[str | None] = mapped_column(String(32))
@@ -192,3 +193,9 @@ class CaseEvent(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=False)
 
     case: Mapped[Case] = relationship(back_populates="events")
+
+
+# ---- Staff console (issue 9): accounts, call-backs and what the console needs ------------------------------
+
+
+# ---- Open311 GeoReport v2 (issue 10): API keys and what the API needs -------------------------------------

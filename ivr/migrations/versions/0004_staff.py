@@ -1,0 +1,19 @@
+"""Staff console: accounts and what the console needs (issue 9).
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-28
+"""
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
