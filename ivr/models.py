@@ -190,12 +190,17 @@ class CaseEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+    note_es: Mapped[str | None] = mapped_column(Text)  # the public note in Spanish, when staff wrote one
     public: Mapped[bool] = mapped_column(Boolean, default=False)
 
     case: Mapped[Case] = relationship(back_populates="events")
 
 
-# ---- Staff console (issue 9): accounts, call-backs and what the console needs ------------------------------
+# ---- Staff console (issue 9): accounts, sign-in and the staff audit log (migration 0004) ------------------------------
 
 
-# ---- Open311 GeoReport v2 (issue 10): API keys and what the API needs -------------------------------------
+# ---- Open311 GeoReport v2 (issue 10): API keys and what the API needs (migration 0005) ---------------------
+
+
+# ---- Case work (issue 9): the desk's call-backs and the queues' needs (migration 0006) ----------------------
+
