@@ -196,7 +196,7 @@ class CaseEvent(Base):
     case: Mapped[Case] = relationship(back_populates="events")
 
 
-# ---- Staff console (issue 9): accounts, sign-in and the staff audit log (migration 0004) ------------------------------
+# ---- Staff console (issue 9): accounts, sign-in and the staff audit log (migration 0004) -------------------
 
 
 # ---- Open311 GeoReport v2 (issue 10): API keys and what the API needs (migration 0005) ---------------------
