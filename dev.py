@@ -55,6 +55,8 @@ def serve(extra: list[str]) -> None:
     if not env.get("TWILIO_AUTH_TOKEN"):
         env["TWILIO_AUTH_TOKEN"] = DEMO_TOKEN
         print(f"TWILIO_AUTH_TOKEN not set: using the demo token {DEMO_TOKEN!r} (simulated calls only).")
+    # Production writes JSON lines for a log collector; a terminal reads plain ones better.
+    env.setdefault("IVR_WEB__LOG_FORMAT", "text")
     run(BIN / "ivr", "db", "upgrade", env=env)
     run(BIN / "ivr", "sync-config", env=env)
     host, port = serve_address(extra)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Text, cast, delete, func, or_, select, update
+from sqlalchemy import Text, bindparam, cast, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -37,35 +38,90 @@ _EMPTY_ANSWERS = ("{}", "null")
 _INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
+# Built once: a turn's lookup is the line's most frequent statement.
+_BY_SID = select(Call).where(Call.call_sid == bindparam("call_sid"))
+_CALLS, _TURNS = Call.__table__, CallTurn.__table__
+# What a turn needs of its call, as plain columns: no ORM object to track, flush and expire on every turn.
+_TURN_STATE = select(_CALLS.c.id, _CALLS.c.call_sid, _CALLS.c.from_number, _CALLS.c.route, _CALLS.c.answers,
+                     _CALLS.c.turn_count).where(_CALLS.c.call_sid == bindparam("call_sid"))
+
+
+@dataclass(frozen=True)
+class CallState:
+    """What one turn reads of its call; record_turn writes back what the turn changed."""
+
+    id: int
+    call_sid: str
+    from_number: str | None
+    route: str
+    answers: dict
+    turn_count: int
+
+
 def _existing(session: Session, call_sid: str) -> Call | None:
     """The call's row, if any."""
-    return session.scalars(select(Call).where(Call.call_sid == call_sid)).first()
+    return session.scalars(_BY_SID, {"call_sid": call_sid}).first()
+
+
+# Built once per database kind: Twilio may send the first webhook again, even at once. Two workers may both
+# try: the loser of the unique-index race inserts nothing and then reads the winner's row (it waits for the
+# winner's commit), instead of failing with an IntegrityError.
+_START = {name: insert_for(_CALLS).on_conflict_do_nothing(index_elements=[_CALLS.c.call_sid])
+          for name, insert_for in _INSERTS.items()}
+# Statements a turn runs, built once: building them is as dear as running them.
+_WRITE_BACK = update(_CALLS).where(_CALLS.c.id == bindparam("call_id")).values(
+    language=bindparam("new_language"), answers=bindparam("new_answers", type_=_CALLS.c.answers.type),
+    outcome=func.coalesce(bindparam("new_outcome", type_=_CALLS.c.outcome.type), _CALLS.c.outcome),
+    turn_count=_CALLS.c.turn_count + 1)
+_LOG_TURN = insert(_TURNS)
+
+
+def _insert_if_new(session: Session, call_sid: str, from_number: str | None, to_number: str | None,
+                   route: str) -> None:
+    """Start the call's row unless it exists."""
+    session.execute(_START[session.get_bind().dialect.name],
+                    {"call_sid": call_sid, "from_number": from_number, "to_number": to_number, "route": route,
+                     "language": "en", "started_at": utcnow(), "answers": {}, "turn_count": 0})
 
 
 def find_or_start(session: Session, call_sid: str, from_number: str | None, to_number: str | None,
-                  route: str) -> Call:
-    """The call's record, created on first sight (Twilio may send the first webhook again, even at once)."""
-    call = _existing(session, call_sid)
+                  route: str, arriving: bool = False) -> Call:
+    """The call's record as an ORM object, created on first sight (status callbacks and staff tools)."""
+    call = None if arriving else _existing(session, call_sid)
     if call is not None:
         return call
-    # Two workers may both have found no row: the loser of the unique-index race inserts nothing and reads
-    # the winner's row (it waits for the winner's commit), instead of failing with an IntegrityError.
-    insert = _INSERTS[session.get_bind().dialect.name]
-    session.execute(insert(Call).values(call_sid=call_sid, from_number=from_number, to_number=to_number,
-                                        route=route, language="en", started_at=utcnow(), answers={})
-                    .on_conflict_do_nothing(index_elements=[Call.call_sid]))
+    _insert_if_new(session, call_sid, from_number, to_number, route)
     return _existing(session, call_sid)
 
 
-def record_turn(session: Session, call: Call, *, language: str, answers: dict, outcome: str | None,
-                node: str, event: str, caller_input: str | None, next_node: str | None) -> None:
-    """Keep what the turn changed on the call, and log the turn itself."""
-    call.language = language
-    call.answers = answers
-    if outcome:
-        call.outcome = outcome[:64]
-    session.add(CallTurn(call_id=call.id, node=node, event=event, input=caller_input, next_node=next_node,
-                         at=utcnow()))
+def open_turn(session: Session, call_sid: str, from_number: str | None, to_number: str | None,
+              route: str, arriving: bool = False) -> CallState:
+    """The call's state for one turn, created on first sight.
+
+    `arriving` (the first webhook) tries the insert first: it is almost always new, so that saves a lookup.
+    """
+    if not arriving:
+        row = session.execute(_TURN_STATE, {"call_sid": call_sid}).first()
+        if row is not None:
+            return CallState(*row)
+    _insert_if_new(session, call_sid, from_number, to_number, route)
+    return CallState(*session.execute(_TURN_STATE, {"call_sid": call_sid}).one())
+
+
+def record_turn(session: Session, call: CallState | Call, *, language: str, answers: dict, outcome: str | None,
+                node: str, event: str, caller_input: str | None, next_node: str | None,
+                max_turns: int | None = None) -> None:
+    """Write back what the turn changed on the call, and log the turn itself (the first `max_turns` of a call).
+
+    Two statements in the turn's one transaction, without the ORM's unit of work: the cheapest a turn can be.
+    """
+    session.execute(_WRITE_BACK, {"call_id": call.id, "new_language": language, "new_answers": answers,
+                                  "new_outcome": outcome[:64] if outcome else None})
+    # A caller looping for an hour (or a forged retry storm) must not write thousands of rows: the count
+    # goes on, the log stops.
+    if max_turns is None or (call.turn_count or 0) < max_turns:
+        session.execute(_LOG_TURN, {"call_id": call.id, "node": node, "event": event, "input": caller_input,
+                                    "next_node": next_node, "at": utcnow()})
 
 
 def record_end(session: Session, call: Call, final_status: str | None, duration_seconds: int | None) -> None:
@@ -124,3 +180,125 @@ def purge_details(session: Session, before: datetime, dry_run: bool = False) -> 
                     execution_options={"synchronize_session": False})
     session.expire_all()  # rows already loaded must not write the old values back
     return counts
+
+
+# ---- the staff desk (issue 9): who is waiting, what they already did, call-backs ---------------------------
+
+from datetime import timedelta  # noqa: E402, I001 - kept with the desk's functions, appended here
+
+from .core.words import digits_from_speech  # noqa: E402
+from .core.words import normalise as normalise_words  # noqa: E402
+from .models import CallBack  # noqa: E402
+
+REPRESENTATIVE_OUTCOME = "representative:"  # + the language: the caller was put in line for a person
+STATUS_NODE = "status_start"  # where a caller keys or says a case number to check
+QUEUE_NODE = "representative_queue"  # the flow node that puts a caller in line for a person
+
+
+def call_by_id(session: Session, call_id: int) -> Call | None:
+    """One call by its row id."""
+    return session.get(Call, call_id)
+
+
+def waiting_for_representative(session: Session, max_age: timedelta) -> list[Call]:
+    """Calls in line for a person now: put in the queue, not yet left it, not ended; longest waiting first.
+
+    Calls older than max_age are left out: a call whose end Twilio never reported must not wait for ever.
+    """
+    # Measured on the clock the call rows were written with (utcnow), not the app's.
+    since = utcnow() - max_age
+    query = (select(Call).where(Call.outcome.like(f"{REPRESENTATIVE_OUTCOME}%"), Call.ended_at.is_(None),
+                                Call.started_at >= since)
+             .order_by(Call.started_at, Call.id))
+    return list(session.scalars(query))
+
+
+def _turn_case_number(turn: CallTurn, lang: str) -> str | None:
+    """The digits a caller keyed or said at the case-status question."""
+    raw = turn.input or ""
+    if raw.startswith("speech:"):
+        return digits_from_speech(normalise_words(raw[len("speech:"):]), lang) or None
+    return raw or None
+
+
+def handover(call: Call) -> dict:
+    """What the caller already did before reaching a person, so they need not repeat it."""
+    answers = call.answers or {}
+    turns = list(call.turns)
+    checked = [number for turn in turns if turn.node == STATUS_NODE
+               if (number := _turn_case_number(turn, call.language))]
+    unfinished = not answers.get("case_number") and bool(collected(call) or answers.get("type_words"))
+    return {
+        "language": call.language,
+        "route": call.route,
+        "started_at": call.started_at,
+        "path": [(turn.node, turn.input, turn.next_node, turn.at) for turn in turns],
+        "checked_numbers": checked,
+        "report": collected(call) if unfinished else {},
+        "report_words": answers.get("type_words") if unfinished else None,
+        "reported_case": answers.get("case_number"),
+        "queued_at": next((turn.at for turn in reversed(turns) if turn.next_node == QUEUE_NODE), None),
+    }
+
+
+def awaiting_call_back(session: Session, limit: int) -> list[Call]:
+    """Calls that hung up mid-report and nobody has called back yet, newest first."""
+    handled = select(CallBack.id).where(CallBack.call_id == Call.id).exists()
+    query = (select(Call).where(Call.outcome == ABANDONED_INTAKE, ~handled)
+             .order_by(Call.started_at.desc(), Call.id.desc()).limit(limit))
+    return list(session.scalars(query))
+
+
+def recent_call_backs(session: Session, limit: int) -> list[tuple[CallBack, Call]]:
+    """Call-backs already made, latest first, with their calls."""
+    query = (select(CallBack, Call).join(Call, Call.id == CallBack.call_id)
+             .order_by(CallBack.handled_at.desc(), CallBack.id.desc()).limit(limit))
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def mark_called_back(session: Session, call: Call, actor: str, note: str | None,
+                     now: datetime | None = None) -> CallBack:
+    """Record that staff called back an abandoned report (once: a second click keeps the first record)."""
+    if call.outcome != ABANDONED_INTAKE:
+        raise ValueError("only a call that hung up in the middle of a report waits for a call-back")
+    existing = session.scalars(select(CallBack).where(CallBack.call_id == call.id)).first()
+    if existing is not None:
+        return existing
+    done = CallBack(call_id=call.id, handled_at=now or utcnow(), handled_by=actor,
+                    note=(note or "").strip()[:500] or None)
+    session.add(done)
+    session.flush()
+    return done
+
+
+# ---- read-only figures for the supervisor's dashboard (issue 9) ------------------------------------------
+
+STATUS_FOUND_NODE = "status_read"  # where a case number keyed or said at STATUS_NODE was found and read
+
+
+def call_facts(session: Session, start: datetime, end: datetime) -> list:
+    """Each call started in [start, end) as a row: started_at, route, language, outcome, checked_status.
+
+    Only these columns are read (no caller details). checked_status is true when a case was found and read to
+    the caller; it relies on the turns, so calls whose turns were purged (config/privacy.toml) count as not.
+    """
+    checked = (select(CallTurn.id)
+               .where(CallTurn.call_id == Call.id, CallTurn.node == STATUS_NODE,
+                      CallTurn.next_node == STATUS_FOUND_NODE)
+               .exists())
+    query = (select(Call.started_at, Call.route, Call.language, Call.outcome, checked.label("checked_status"))
+             .where(Call.started_at >= start, Call.started_at < end)
+             .order_by(Call.started_at))
+    return list(session.execute(query))
+
+
+def call_sids_from(session: Session, number: str, limit: int) -> list[str]:
+    """The CallSids of the latest calls from a phone number (the desk finds the cases they made)."""
+    query = (select(Call.call_sid).where(Call.from_number == number)
+             .order_by(Call.started_at.desc(), Call.id.desc()).limit(limit))
+    return list(session.scalars(query))
+
+
+def call_back_for(session: Session, call: Call) -> CallBack | None:
+    """The record of the call-back made for an abandoned report, if any."""
+    return session.scalars(select(CallBack).where(CallBack.call_id == call.id)).first()

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 import click
 
-from .core.flows import FlowError
-from .core.prompts import PromptError
-from .settings import ConfigError
-
 
 def _app(require_token: bool = False, check_database: bool = False):
     """Build the app for a command, turning configuration errors into a clean exit."""
     from . import create_app
+    from .core.flows import FlowError
+    from .core.prompts import PromptError
+    from .settings import ConfigError
 
     try:
         return create_app({"REQUIRE_AUTH_TOKEN": require_token, "CHECK_DATABASE": check_database})
@@ -22,7 +22,40 @@ def _app(require_token: bool = False, check_database: bool = False):
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose sub-groups live in their faces' modules, imported only when one of them runs.
+
+    `ivr --help` and `ivr closure status` then start without loading Flask, the staff console or the API.
+    """
+
+    def __init__(self, *args, lazy: dict[str, tuple[str, str, str]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Eager and lazy commands, in name order."""
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """A lazy command is imported the first time it is asked for by name."""
+        if name in self.lazy and name not in self.commands:
+            module, attribute, _ = self.lazy[name]
+            self.add_command(getattr(importlib.import_module(module, __package__), attribute), name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List lazy commands with their one-line help, without importing them."""
+        rows = [(name, command.get_short_help_str()) for name, command in self.commands.items()]
+        rows += [(name, summary) for name, (_, _, summary) in self.lazy.items() if name not in self.commands]
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
+
+
+@click.group(cls=LazyGroup, lazy={
+    "open311": (".open311.cli", "open311", "Open311 GeoReport v2 API keys (`ivr open311 key add|revoke|list`)."),
+    "staff": (".staff.cli", "staff", "Staff console accounts (`ivr staff add|disable|reset-password|list`)."),
+    "report": (".staff.report_cli", "report", "Reports: `ivr report sla --from --to [--csv]`."),
+})
 def main() -> None:
     """Hartford 311 IVR."""
 
@@ -281,6 +314,7 @@ def diagram(check: bool, output: str | None) -> None:
     from pathlib import Path
 
     from .core.diagram import DEFAULT_OUTPUT, PROJECT_ROOT, generate
+    from .core.flows import FlowError
 
     try:
         text = generate()  # only the flow files: no app, database or Twilio settings needed

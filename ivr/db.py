@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import os
+import socket
+import threading
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .settings import DatabaseSettings
@@ -17,6 +21,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_BUSY_TIMEOUT = 30  # seconds; `ivr db upgrade` runs off the call path and may wait for a writer
 # Bound parameters (callers' numbers, names, what they said) stay out of error messages and echo logs.
 PRIVATE = {"hide_parameters": True}
+WRITES_OPTION = "ivr_writes"  # execution option: this transaction will write (SQLite takes the lock up front)
 MIGRATION_LOCK_KEY = 311_0860_7579311  # pg_advisory_lock key of `ivr db upgrade`; any constant no one else uses
 
 
@@ -37,18 +42,36 @@ def make_engine(url: str, limits: DatabaseSettings | None = None) -> Engine:
         busy = limits.sqlite_busy_timeout if limits else MIGRATION_BUSY_TIMEOUT
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy}, **PRIVATE)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if limits is None:
         return create_engine(url, pool_pre_ping=True, **PRIVATE)
-    return create_engine(url, pool_pre_ping=True, pool_size=limits.pool_size, max_overflow=limits.max_overflow,
+    # No pool_pre_ping: the Watchdog pings at checkout itself, so that the ping, too, is cut when it hangs.
+    return create_engine(url, pool_size=limits.pool_size, max_overflow=limits.max_overflow,
                          pool_timeout=limits.pool_timeout, connect_args=_postgres_limits(limits), **PRIVATE)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """Foreign keys on, so SQLite refuses what PostgreSQL refuses."""
+    """Foreign keys on (SQLite then refuses what PostgreSQL refuses); write-ahead log, synced at checkpoints."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL lets readers go on while a turn writes, and with synchronous=NORMAL a commit is not an fsync: a power
+    # cut may lose the last turns written, never corrupt the file. Twilio's call log still has those calls.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    """BEGIN IMMEDIATE for a transaction that will write (Database.session(writes=True)).
+
+    A transaction that reads, then writes after another connection has committed, fails at once with "database
+    is locked" (its snapshot is stale, so SQLite does not wait). Taking the write lock first makes a second
+    writer wait its busy timeout instead; readers are never blocked in WAL mode. Other transactions keep the
+    driver's own begin, before their first write.
+    """
+    if connection.get_execution_options().get(WRITES_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _postgres_limits(limits: DatabaseSettings) -> dict:
@@ -57,6 +80,81 @@ def _postgres_limits(limits: DatabaseSettings) -> dict:
     options = f"-c statement_timeout={round(limits.statement_timeout * 1000)} " \
               f"-c lock_timeout={round(limits.lock_timeout * 1000)}"
     return {"connect_timeout": limits.connect_timeout, "options": options}
+
+
+class Watchdog:
+    """Cuts the connections a session is using once it overruns its deadline: a frozen server cannot hold a turn.
+
+    PostgreSQL enforces statement_timeout itself, so a server that is paused (a stopped process, a frozen VM or
+    disk) never does, and its kernel keeps acknowledging the bytes, so no TCP timeout fires either. Shutting the
+    socket down makes the waiting driver call fail at once; SQLAlchemy then drops that connection.
+    """
+
+    def __init__(self, engine: Engine, seconds: float):
+        self.seconds = seconds
+        self.dialect = engine.dialect
+        self._local = threading.local()
+        event.listen(engine, "before_cursor_execute", self._note_statement)
+        event.listen(engine.pool, "checkout", self._ping)
+
+    @contextmanager
+    def guard(self):
+        """Watch every connection this thread uses inside the block."""
+        used = _Watched()
+        self._local.used = used
+        timer = threading.Timer(self.seconds, used.cut)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            self._local.used = None
+
+    def _note(self, dbapi_connection) -> None:
+        used = getattr(self._local, "used", None)
+        if used is not None:
+            used.add(dbapi_connection)
+
+    def _note_statement(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self._note(conn.connection.dbapi_connection)
+
+    def _ping(self, dbapi_connection, record, proxy) -> None:
+        """pool_pre_ping's check, watched: a connection the server dropped is replaced before it is used."""
+        self._note(dbapi_connection)
+        try:
+            self.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            used = getattr(self._local, "used", None)
+            if used is not None and used.expired:
+                raise  # cut by the watchdog: the server is frozen, and a new connection would only wait again
+            raise DisconnectionError("pooled connection failed its ping") from exc
+
+
+class _Watched(set):
+    """The driver connections one guarded block used, and whether its deadline passed."""
+
+    expired = False
+
+    def cut(self) -> None:
+        """The deadline passed: shut the sockets under these connections, so a read blocked on one returns."""
+        self.expired = True
+        for dbapi_connection in list(self):
+            _shut(dbapi_connection)
+
+
+def _shut(dbapi_connection) -> None:
+    """Shut one driver connection's socket down (SQLAlchemy then drops the connection as disconnected)."""
+    try:
+        duplicate = socket.socket(fileno=os.dup(dbapi_connection.fileno()))
+    except Exception:  # already closed: nothing waits on it
+        return
+    try:
+        duplicate.shutdown(socket.SHUT_RDWR)  # acts on the shared socket, not only on the duplicate
+    except OSError:
+        pass
+    finally:
+        duplicate.close()
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -97,19 +195,45 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, limits)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.watchdog = Watchdog(self.engine, limits.watchdog_seconds) \
+            if limits is not None and self.engine.dialect.name == "postgresql" else None
+        # SQLite has one writer at a time. A worker's threads queue for it here, in turn, instead of all
+        # polling SQLite's lock with its growing sleeps: only one thread per process contends for the file.
+        self._sqlite_writer = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        self._writer_wait = limits.sqlite_busy_timeout if limits is not None else MIGRATION_BUSY_TIMEOUT
 
     @contextmanager
-    def session(self):
-        """A session that commits on success and rolls back on error."""
-        session: Session = self.sessions()
+    def session(self, writes: bool = False):
+        """A session that commits on success and rolls back on error, cut off at the watchdog's deadline.
+
+        `writes`: the work will write whatever it reads first (a call turn), so SQLite takes its write lock at
+        BEGIN rather than failing when another writer got in between.
+        """
+        with self.watchdog.guard() if self.watchdog else nullcontext(), self._writer_turn(writes):
+            session: Session = self.sessions()
+            try:
+                if writes:
+                    session.connection(execution_options={WRITES_OPTION: True})
+                yield session
+                session.commit()
+            except Exception:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+    @contextmanager
+    def _writer_turn(self, writes: bool):
+        """On SQLite, hold this process's writer lock for a writing session (waiting at most the busy timeout)."""
+        if not (writes and self._sqlite_writer):
+            yield
+            return
+        if not self._sqlite_writer.acquire(timeout=self._writer_wait):
+            raise TimeoutError(f"no turn at SQLite's writer lock within {self._writer_wait} s")
         try:
-            yield session
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
+            yield
         finally:
-            session.close()
+            self._sqlite_writer.release()
 
     def dispose(self) -> None:
         """Close pooled connections."""

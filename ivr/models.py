@@ -55,6 +55,8 @@ class Call(Base):
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     # Answers collected over several turns (intake), so any worker can take the next turn.
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Every turn counts; only the first few hundred are logged as call_turns (config/database.toml).
+    turn_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     turns: Mapped[list[CallTurn]] = relationship(back_populates="call", order_by="CallTurn.id",
                                                  cascade="all, delete-orphan")
@@ -147,6 +149,10 @@ class Case(Base):
     """A service request with a Case ID that departments are accountable for."""
 
     __tablename__ = "cases"
+    # Open311's list (migration 0005): newest first (id breaks ties) in a date window, by type or status.
+    __table_args__ = (Index("ix_cases_requested_at", "requested_at", "id"),
+                      Index("ix_cases_service_type_id_requested_at", "service_type_id", "requested_at", "id"),
+                      Index("ix_cases_status_requested_at", "status", "requested_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True, index=True)
@@ -198,9 +204,101 @@ class CaseEvent(Base):
 
 # ---- Staff console (issue 9): accounts, sign-in and the staff audit log (migration 0004) -------------------
 
+STAFF_ROLES = ("operator", "department", "supervisor")
+
+
+class StaffAccount(Base):
+    """Someone who signs in to the staff console: a 311 operator, department staff or a supervisor."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, with its parameters and salt
+    role: Mapped[str] = mapped_column(String(20))  # operator | department | supervisor
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))  # department staff only
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # wrong passwords in a row
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Bumped on disable and password reset: a session signed with an older value is no longer accepted.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    department: Mapped[Department | None] = relationship()
+
+
+class StaffAuditEvent(Base):
+    """One staff action: sign-in, sign-out, lockout, account change, closure or announcement (who and when)."""
+
+    __tablename__ = "staff_audit"
+    __table_args__ = (Index("ix_staff_audit_action_at", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))  # staff:<username>, cli:<user>, or anonymous
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(100))  # the account or thing acted on
+    detail: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(64))  # the client address, for sign-in throttling
+
+
 
 # ---- Open311 GeoReport v2 (issue 10): API keys and what the API needs (migration 0005) ---------------------
 
+class ApiKey(Base):
+    """An Open311 client's key: only its SHA-256 is stored; the name shows in the audit trail."""
+
+    __tablename__ = "open311_api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # A random 256-bit token, so a fast hash is enough: there is no small space of guesses to search.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Open311Request(Base):
+    """What an Open311 POST brought beyond the case itself: the key that sent it, address_id, attributes."""
+
+    __tablename__ = "open311_requests"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("open311_api_keys.id"), index=True)
+    address_id: Mapped[str | None] = mapped_column(String(100))
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)  # attribute code -> value or list of values
+    media_url: Mapped[str | None] = mapped_column(String(500))  # a photo the client hosts
+
+
 
 # ---- Case work (issue 9): the desk's call-backs and the queues' needs (migration 0006) ----------------------
+
+# The staff queues' lists: each filter and sort a department or an operator uses reads one index range in order.
+# "Not closed" is closed_at IS NULL: partial indexes of the open cases, which PostgreSQL reads in order (it does
+# not treat IS NULL on a leading column as an equality, so a plain (department, closed_at, ...) index needs a sort).
+OPEN_CASES = Case.closed_at.is_(None)
+Index("ix_cases_dept_open_requested", Case.department_id, Case.requested_at, Case.id,
+      sqlite_where=OPEN_CASES, postgresql_where=OPEN_CASES)
+Index("ix_cases_dept_open_expected", Case.department_id, Case.expected_at, Case.id,
+      sqlite_where=OPEN_CASES, postgresql_where=OPEN_CASES)
+Index("ix_cases_open_requested", Case.requested_at, Case.id, sqlite_where=OPEN_CASES, postgresql_where=OPEN_CASES)
+Index("ix_cases_open_expected", Case.expected_at, Case.id, sqlite_where=OPEN_CASES, postgresql_where=OPEN_CASES)
+Index("ix_cases_dept_status_requested", Case.department_id, Case.status, Case.requested_at, Case.id)
+Index("ix_cases_dept_requested", Case.department_id, Case.requested_at, Case.id)
+Index("ix_cases_contact_phone", Case.contact_phone)  # the desk finds a caller's cases by their number
+
+
+class CallBack(Base):
+    """Staff called back a caller who hung up in the middle of a report: who, when, and what came of it."""
+
+    __tablename__ = "call_backs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    handled_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    handled_by: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(500))
 

@@ -206,11 +206,14 @@ class WebSettings:
     max_content_length: int    # bytes of request body, refused (413) before any parsing
     max_form_parts: int        # form fields, refused (413) before parsing
     max_form_memory_size: int  # bytes of one multipart text field
+    log_format: str            # json (one object per line, for the city's log collector) or text
 
     def __post_init__(self) -> None:
         for name in ("max_content_length", "max_form_parts", "max_form_memory_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.log_format not in ("json", "text"):
+            raise ValueError(f"log_format must be 'json' or 'text', got {self.log_format!r}")
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,9 @@ class DatabaseSettings:
     pool_size: int
     max_overflow: int
     sqlite_busy_timeout: float
+    closure_cache_seconds: float
+    max_turns_per_call: int
+    watchdog_seconds: float
 
     def __post_init__(self) -> None:
         # libpq rounds a connect timeout below 2 seconds up to 2; saying 1 would promise what it does not do.
@@ -233,6 +239,10 @@ class DatabaseSettings:
             # Each wait alone must leave the turn time to answer the fallback before Twilio gives up.
             if not 0 < getattr(self, name) <= TWILIO_WEBHOOK_SECONDS / 2:
                 raise ValueError(f"{name} must be above 0 and at most {TWILIO_WEBHOOK_SECONDS / 2} seconds")
+        if not self.statement_timeout < self.watchdog_seconds <= TWILIO_WEBHOOK_SECONDS / 2:
+            # Above statement_timeout: a live server cancels its own slow statement first, with a clear error.
+            raise ValueError(f"watchdog_seconds must be above statement_timeout and at most "
+                             f"{TWILIO_WEBHOOK_SECONDS / 2} seconds")
         if self.pool_size < 1 or self.max_overflow < 0:
             raise ValueError("pool_size must be at least 1 and max_overflow at least 0")
 
@@ -252,6 +262,79 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class StaffSettings:
+    """The staff console: password length, lockout after failed sign-ins, session length, cookie security."""
+
+    min_password_length: int
+    lockout_after_failures: int
+    lockout_minutes: int
+    address_failures_per_window: int
+    address_window_minutes: int
+    session_hours: int
+    secure_cookies: Literal["auto", "always", "never"]
+
+    def __post_init__(self) -> None:
+        for name in ("lockout_after_failures", "lockout_minutes", "address_failures_per_window",
+                     "address_window_minutes", "session_hours"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.min_password_length < 8:
+            raise ValueError(f"min_password_length must be at least 8, got {self.min_password_length}")
+
+
+@dataclass(frozen=True)
+class Open311AttributeSettings:
+    """One question a service type asks Open311 clients beyond the location and description."""
+
+    service_type: str  # the service type's code
+    code: str
+    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
+    required: bool
+    order: int
+    description: str
+    datatype_description: str
+    values: Mapping[str, str]  # key -> name, for the list datatypes; empty otherwise
+    minimum: int | None  # numbers only
+    maximum: int | None
+
+    def __post_init__(self) -> None:
+        listed = self.datatype in ("singlevaluelist", "multivaluelist")
+        if listed != bool(self.values):
+            raise ValueError(f"attribute {self.code!r}: values are for list datatypes, and lists need them")
+        if self.order < 1:
+            raise ValueError(f"attribute {self.code!r}: order must be at least 1")
+
+
+@dataclass(frozen=True)
+class Open311Settings:
+    """The Open311 GeoReport v2 API: discovery texts, list limits, repeat window and attributes."""
+
+    jurisdiction_id: str
+    changeset: str  # sortable; change it when service types or attributes change, so clients refresh
+    endpoint_type: Literal["production", "test"]
+    contact: str
+    key_service: str
+    page_limit: int  # most requests one GET answers
+    window_days: int  # the spec's default (and widest) date window
+    repeat_window_seconds: int  # the same POST again within this time returns the first case
+    attributes: tuple[Open311AttributeSettings, ...]  # [[attributes]] tables
+
+    def __post_init__(self) -> None:
+        for name in ("page_limit", "window_days", "repeat_window_seconds"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for what in ("code", "order"):
+            seen = [(a.service_type, getattr(a, what)) for a in self.attributes]
+            twice = sorted({pair for pair in seen if seen.count(pair) > 1})
+            if twice:
+                raise ValueError(f"attributes: {twice[0][0]} has two attributes with {what} {twice[0][1]!r}")
+
+    def attributes_of(self, service_type: str) -> tuple[Open311AttributeSettings, ...]:
+        """A service type's attributes in their order."""
+        return tuple(sorted((a for a in self.attributes if a.service_type == service_type), key=lambda a: a.order))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of the line, one table per config file."""
 
@@ -265,6 +348,8 @@ class Settings:
     web: WebSettings
     database: DatabaseSettings
     privacy: PrivacySettings
+    staff: StaffSettings
+    open311: Open311Settings
     # Built from `hours` once, so every worker answers "are we open" from the same parsed rules.
     schedule: Schedule = field(metadata={"derived": True}, compare=False)
 
@@ -285,6 +370,7 @@ class Secrets:
     twilio_account_sid: str | None
     secret_key: str | None
     database_url: str | None
+    metrics_token: str | None  # bearer token for /metrics; unset, /metrics is off
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={'***' if getattr(self, f.name) else None}" for f in dataclasses.fields(self))
@@ -561,6 +647,10 @@ def _cross_checks(settings: Settings) -> None:
         if service_type.department not in known:
             raise ConfigError(f"config/service_types.toml: service_type[{index}] ({service_type.code}): "
                               f"unknown department {service_type.department!r}")
+    for index, attribute in enumerate(settings.open311.attributes):
+        if attribute.service_type not in {st.code for st in settings.service_types}:
+            raise ConfigError(f"config/open311.toml: attributes[{index}] ({attribute.code}): "
+                              f"unknown service type {attribute.service_type!r}")
     for where, table in (("config/numbers.toml: ten_digit_spoken", settings.numbers.ten_digit_spoken),
                          ("config/routing.toml: announcement", settings.routing.announcement)):
         if set(table) != set(LANGUAGES):

@@ -11,6 +11,7 @@ import time
 import uuid
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
@@ -133,7 +134,9 @@ def every_twiml_answer_is_checked(monkeypatch, request):
 
     def open_and_check(self, *args, **kwargs):
         response = original_open(self, *args, **kwargs)
-        if response.mimetype == "text/xml":
+        # Open311 answers text/xml too, in its own grammar (tests/open311 parse and check those); /sms answers
+        # messaging TwiML, which tests/voice/test_sms_status.py compares with twilio's MessagingResponse.
+        if response.mimetype == "text/xml" and not response.request.path.startswith(("/open311/", "/sms")):
             assert_valid_twiml(response.get_data(as_text=True))
         return response
 
@@ -168,6 +171,9 @@ def phone_on():
 # ---- a local stand-in for api.twilio.com (text messages) ------------------------------------------
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json$")
+# The account's phone numbers (`ivr twilio numbers`): the list (GET) and one number (POST updates it).
+NUMBERS_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/IncomingPhoneNumbers\.json(\?.*)?$")
+NUMBER_PATH = re.compile(r"^/2010-04-01/Accounts/AC[0-9a-f]{32}/IncomingPhoneNumbers/(PN[0-9a-f]{32})\.json$")
 INVALID_TO = {
     "code": 21211,
     "message": "The 'To' number is not a valid phone number.",
@@ -186,6 +192,7 @@ class StandIn:
         self.delay = 0.0  # seconds to stall before answering
         self.release = threading.Event()  # set at teardown so a stalled handler ends at once
         self.url = ""
+        self.numbers: list[dict] = []  # IncomingPhoneNumber resources, as phone_number_resource() makes them
 
 
 class _StandInHandler(BaseHTTPRequestHandler):
@@ -206,6 +213,9 @@ class _StandInHandler(BaseHTTPRequestHandler):
         )
         if stand_in.delay:
             stand_in.release.wait(stand_in.delay)
+        if NUMBER_PATH.match(self.path):
+            self._update_number(NUMBER_PATH.match(self.path).group(1), form)
+            return
         match = MESSAGES_PATH.match(self.path)
         if not match:
             self._answer(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
@@ -213,6 +223,32 @@ class _StandInHandler(BaseHTTPRequestHandler):
             self._answer(stand_in.status, stand_in.error_body)
         else:
             self._answer(201, _message_resource(match.group(1), form))
+
+    def do_GET(self):  # noqa: N802 - the name http.server dispatches to
+        stand_in = self.server.stand_in
+        stand_in.requests.append({"method": "GET", "path": self.path, "form": {},
+                                  "authorization": self.headers.get("Authorization")})
+        if not NUMBERS_PATH.match(self.path):
+            self._answer(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
+        elif stand_in.status != 201:
+            self._answer(stand_in.status, stand_in.error_body)
+        else:
+            path = self.path.split("?")[0]
+            self._answer(200, {"incoming_phone_numbers": stand_in.numbers, "next_page_uri": None, "page": 0,
+                               "page_size": 50, "start": 0, "end": max(len(stand_in.numbers) - 1, 0),
+                               "uri": path, "first_page_uri": path, "previous_page_uri": None})
+
+    def _update_number(self, sid: str, form: dict):
+        """POST IncomingPhoneNumbers/{Sid}.json: the form's fields (VoiceUrl -> voice_url) set on the resource."""
+        stand_in = self.server.stand_in
+        number = next((number for number in stand_in.numbers if number["sid"] == sid), None)
+        if stand_in.status != 201:
+            self._answer(stand_in.status, stand_in.error_body)
+        elif number is None:
+            self._answer(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
+        else:
+            number.update({re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value for key, value in form.items()})
+            self._answer(200, number)
 
     def _answer(self, status: int, payload: dict):
         data = json.dumps(payload).encode()
@@ -265,6 +301,16 @@ def _message_resource(account_sid: str, form: dict) -> dict:
     }
 
 
+def phone_number_resource(account_sid: str, phone_number: str, **fields) -> dict:
+    """An IncomingPhoneNumber resource as Twilio lists it: a new number points nowhere until told."""
+    sid = "PN" + uuid.uuid4().hex
+    return {"sid": sid, "account_sid": account_sid, "phone_number": phone_number, "friendly_name": phone_number,
+            "voice_url": "", "voice_method": "POST", "voice_fallback_url": "", "voice_fallback_method": "POST",
+            "status_callback": "", "status_callback_method": "POST", "voice_application_sid": "",
+            "sms_url": "", "sms_method": "POST", "sms_application_sid": "",
+            "uri": f"/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers/{sid}.json", **fields}
+
+
 @pytest.fixture
 def twilio_stand_in(monkeypatch):
     """A fake api.twilio.com on 127.0.0.1, served from a thread for one test: .url, .requests, .status."""
@@ -285,3 +331,216 @@ def twilio_stand_in(monkeypatch):
         server.shutdown()
         server.server_close()
         thread.join(timeout=2)
+
+
+# ---- the staff console: accounts, signed-in clients, the app served by the Procfile, a real browser ----------
+
+STAFF_PASSWORD = "correct-horse-battery-staple"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives Debian's chromium against the app served by the Procfile")
+
+
+@pytest.fixture
+def staff_account(app):
+    """Make an account: staff_account(role, department=None, username=None, password=...) -> (username, password)."""
+    from ivr.staff import accounts
+
+    made = []
+
+    def make(role: str, department: str | None = None, username: str | None = None,
+             password: str = STAFF_PASSWORD) -> tuple[str, str]:
+        username = username or f"{role}{len(made) + 1}" + (f"-{department}" if department else "")
+        state = app.extensions["ivr"]
+        hashed = accounts.hash_password(password, state.settings.staff)
+        with state.db.session() as session:
+            accounts.create(session, username, role, department, hashed, "test", app.config["CLOCK"]())
+        made.append(username)
+        return username, password
+
+    return make
+
+
+def form_token(client, url: str = "/staff/login") -> str:
+    """The CSRF token a page's forms carry, for this client's session."""
+    page = client.get(url)
+    match = CSRF_FIELD.search(page.get_data(as_text=True))
+    assert match, f"no csrf_token field on {url} ({page.status_code})"
+    return match.group(1)
+
+
+def sign_in(client, username: str, password: str = STAFF_PASSWORD):
+    """Sign a test client in through the real form; returns the form's answer."""
+    return client.post("/staff/login", data={"username": username, "password": password,
+                                             "csrf_token": form_token(client)})
+
+
+@pytest.fixture
+def staff_client(app, staff_account):
+    """A test client signed in with a new account: staff_client(role, department=None) -> FlaskClient."""
+
+    def make(role: str, department: str | None = None):
+        username, password = staff_account(role, department)
+        client = app.test_client()
+        answer = sign_in(client, username, password)
+        assert answer.status_code == 302, answer.get_data(as_text=True)
+        return client
+
+    return make
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _procfile_web_command() -> str:
+    """The Procfile's own `web:` command, exactly as a deployment runs it."""
+    procfile = Path(__file__).resolve().parent.parent / "Procfile"
+    for line in procfile.read_text().splitlines():
+        if line.startswith("web:"):
+            return line[len("web:"):].strip()
+    raise AssertionError("Procfile has no web: line")
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url, tmp_path_factory):
+    """The app served over HTTP by the Procfile's gunicorn command on this session's database; its base URL."""
+    import signal
+    import subprocess
+    import sys
+
+    database = Database(database_url)
+    with database.session() as session:
+        sync_config(session, load_settings())  # the release step, as the Procfile's release: line does
+    database.dispose()
+    port = _free_port()
+    root = Path(__file__).resolve().parent.parent
+    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "2", "DATABASE_URL": database_url,
+           "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "SECRET_KEY": "browser-tests-" + uuid.uuid4().hex,
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "GUNICORN_CMD_ARGS": f"--config {root / 'tests' / 'live_gunicorn.py'} --bind 127.0.0.1:{port}",
+           "IVR_TEST_CLOCK_START": OPEN_TIME.isoformat(), "IVR_TEST_CLOCK_ORIGIN": repr(time.time())}
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(["bash", "-c", "exec " + _procfile_web_command()], cwd=root, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_answering(server, base, log_path)
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _wait_until_answering(server, base: str, log_path: Path) -> None:
+    """Until /healthz answers; fails with the log's name if gunicorn exits or takes over 15 s."""
+    import urllib.request
+
+    for _ in range(150):
+        if server.poll() is not None:
+            raise AssertionError(f"gunicorn exited with {server.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"gunicorn did not answer within 15 s; see {log_path}")
+
+
+def require_chromium(path: Path, environ) -> None:
+    """Skip without chromium on a developer's machine; fail where IVR_REQUIRE_BROWSER=1 (CI) says it must run."""
+    if path.exists():
+        return
+    message = f"{path} is missing: `apt-get install -y chromium` (.ci/run does)"
+    if environ.get("IVR_REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, headless, driven by Playwright (a missing chromium fails when CI requires it)."""
+    require_chromium(CHROMIUM, os.environ)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server, app):
+    """A fresh browser tab (its own cookies) on the served app; `app` is there so the tables are emptied after."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def signed_in_page(page, staff_account):
+    """Sign in through the real form: signed_in_page(role, department=None) -> the page, on the console."""
+
+    def sign(role: str, department: str | None = None):
+        username, password = staff_account(role, department)
+        page.goto("/staff/login")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/staff/**")
+        assert page.url.rstrip("/").endswith("/staff") or "/login" not in page.url, page.url
+        return page
+
+    return sign
+
+
+@pytest.fixture
+def screenshot():
+    """Save a full-page screenshot under artifacts/screenshots/ (not committed): screenshot(page, name)."""
+
+    def take(tab, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        tab.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def accessibility(axe_source):
+    """accessibility(page) -> axe-core's WCAG 2.1 A/AA violations on the page as it is now (empty when none)."""
+
+    def check(tab) -> list[str]:
+        # Evaluated through the DevTools protocol, which the page's CSP (no script at all) does not govern.
+        tab.evaluate(axe_source)
+        result = tab.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+        return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+                for v in result["violations"]]
+
+    return check

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 import ivr
+import ivr.app
 from ivr import cases
 from ivr.cases.numbers import case_number_for_serial
 from ivr.cli import main
@@ -284,7 +285,7 @@ def project_copy(tmp_path, monkeypatch):
     """A copy of flows/, prompts/ and config/ that `ivr` reads instead of the project's own."""
     for folder in ("flows", "prompts", "config"):
         shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
-    monkeypatch.setattr(ivr, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(ivr.app, "PROJECT_ROOT", tmp_path)
     monkeypatch.setenv("IVR_CONFIG_DIR", str(tmp_path / "config"))
     return tmp_path
 

@@ -13,6 +13,7 @@ import time
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from ivr import create_app
 from ivr.cases import sync_config
@@ -201,3 +202,87 @@ def test_limits_that_would_outlast_twilio_are_refused(key, value):
 
     with pytest.raises(ConfigError, match=f"config/database.toml: .*{key}"):
         load_settings(environ={}, overrides={"database": {key: value}})
+
+
+class PausingProxy:
+    """A TCP relay to the real PostgreSQL that can pause: bytes stop flowing both ways, as with a frozen server."""
+
+    def __init__(self, upstream: tuple[str, int]):
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)
+        self.port = self.listener.getsockname()[1]
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.stop = threading.Event()
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                client, _ = self.listener.accept()
+                server = socket.create_connection(self.upstream)
+            except TimeoutError:
+                continue
+            except OSError:  # closed
+                return
+            self.sockets += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        """Relay while flowing; while paused, hold what arrives (the kernel still acknowledges it)."""
+        while not self.stop.is_set():
+            try:
+                data = source.recv(65536)
+            except OSError:
+                return
+            if not data:
+                sink.close()
+                return
+            while not self.flowing.wait(0.05):
+                if self.stop.is_set():
+                    return
+            try:
+                sink.sendall(data)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.flowing.set()
+        for sock in self.sockets:
+            sock.close()
+        self.listener.close()
+
+
+@pytest.fixture
+def pausing_proxy(database_url):
+    """A relay to the suite's PostgreSQL; set up before the app, so it outlives the app's clean-up."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the watchdog guards PostgreSQL connections (run with IVR_TEST_DATABASE_URL)")
+    real = make_url(database_url)
+    proxy = PausingProxy((real.host, real.port or 5432))
+    proxy.url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    yield proxy
+    proxy.close()
+
+
+def test_a_postgres_that_freezes_after_connecting_is_cut_off_by_the_watchdog(pausing_proxy, make_app):
+    """The pooled connection is up when the server freezes: no timeout of PostgreSQL's or TCP's can fire."""
+    app = make_app(settings={"database": {"watchdog_seconds": 3.0}}, DATABASE_URL=pausing_proxy.url)
+    phone_call, seconds = timed_call(app)  # the call is known and its connection pooled
+    assert "City of Hartford 311" in phone_call.heard()[0]
+    pausing_proxy.flowing.clear()  # the server freezes
+    try:
+        answered_before = len(seconds)
+        phone_call.press("1")
+        path, waited = seconds[answered_before]
+        assert path == "http://localhost/voice/turn"
+        assert OPEN_EN in phone_call.heard() and not phone_call.application_error
+        assert 2.9 < waited < WITHIN, f"the caller waited {waited:.1f}s"
+        # Twilio's status callback after the hang-up is cut off the same way, and still answered in time.
+        assert all(elapsed < WITHIN for _, elapsed in seconds), seconds
+    finally:
+        pausing_proxy.flowing.set()  # the server thaws: the app's clean-up goes through it

@@ -20,10 +20,14 @@ def make_call(db, sid: str, started: datetime) -> Call:
     """A finished call with a caller's number, answers and two turns."""
     call = calls.find_or_start(db, sid, "+18605550123", "+18605550311", "ten-digit")
     call.started_at = started
-    calls.record_turn(db, call, language="es", answers={"location": "12 Main St", "contact_phone": "8605550123"},
+    db.flush()
+    answers = {"location": "12 Main St", "contact_phone": "8605550123"}
+    calls.record_turn(db, call, language="es", answers=answers,
                       outcome="case_created", node="main_menu", event="gather", caller_input="1", next_node="x")
-    calls.record_turn(db, call, language="es", answers=call.answers, outcome=None, node="x", event="speech",
+    calls.record_turn(db, call, language="es", answers=answers, outcome=None, node="x", event="speech",
                       caller_input="mi nombre es Maria", next_node=None)
+    db.flush()
+    db.expire(call)  # record_turn writes with plain statements, as a turn does: read the row again
     calls.record_end(db, call, "completed", 95)
     db.commit()
     return call

@@ -12,6 +12,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 import ivr
+import ivr.app
 from ivr import create_app
 from ivr.cases import sync_config
 from ivr.db import Database, upgrade
@@ -29,7 +30,7 @@ from ivr.simulator import Simulator, WsgiTransport
 from ivr.sms import send_sms
 from tests.conftest import AUTH_TOKEN
 
-SECRET_VARS = ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "SECRET_KEY", "DATABASE_URL")
+SECRET_VARS = ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "SECRET_KEY", "DATABASE_URL", "METRICS_TOKEN")
 
 
 @pytest.fixture
@@ -268,6 +269,13 @@ def check_secret_key(line, tmp_path, stand_in):
     assert line({"SECRET_KEY": "key-from-env"}).secret_key == "key-from-env"
 
 
+def check_metrics_token(line, tmp_path, stand_in):
+    client = line({"METRICS_TOKEN": "scraper-token"}).test_client()
+    assert client.get("/metrics", headers={"Authorization": "Bearer other"}).status_code == 401
+    answer = client.get("/metrics", headers={"Authorization": "Bearer scraper-token"})
+    assert answer.status_code == 200 and b"ivr_turn_seconds" in answer.data
+
+
 def check_database_url(line, tmp_path, stand_in):
     url = f"sqlite:///{tmp_path / 'chosen.db'}"
     app = line({"DATABASE_URL": url})
@@ -336,6 +344,7 @@ ENV_CHECKS = {
     "TWILIO_AUTH_TOKEN": check_auth_token,
     "TWILIO_ACCOUNT_SID": check_sms_credentials,
     "SECRET_KEY": check_secret_key,
+    "METRICS_TOKEN": check_metrics_token,
     "DATABASE_URL": check_database_url,
     "IVR_CONFIG": check_ivr_config,
     "IVR_CONFIG_DIR": check_ivr_config_dir,
@@ -383,6 +392,6 @@ def test_tools_that_never_answer_calls_may_start_without_a_token(clean_env, tmp_
 
 
 def test_the_default_database_is_sqlite_in_the_instance_folder(clean_env, tmp_path):
-    clean_env.setattr(ivr, "PROJECT_ROOT", tmp_path)
+    clean_env.setattr(ivr.app, "PROJECT_ROOT", tmp_path)
     app = create_app({"TESTING": True, "FLOWS_DIR": PROJECT_ROOT / "flows", "PROMPTS_DIR": PROJECT_ROOT / "prompts"})
     assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'instance' / 'ivr.db'}"

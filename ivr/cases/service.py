@@ -7,8 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
+from .. import metrics
 from ..core.schedule import Schedule
 from ..models import Case, CaseEvent, CaseSerial, Department, ServiceType, utcnow
 from ..settings import DepartmentSettings, ServiceTypeSettings, Settings
@@ -108,6 +109,7 @@ def create_case(session: Session, request: NewCase, schedule: Schedule, actor: s
         if existing is None:
             raise
         return existing, False
+    metrics.case_created(request.channel)
     return case, True
 
 
@@ -116,22 +118,29 @@ def find_case(session: Session, number: str) -> Case | None:
     number = parse(number)
     if number is None:
         return None
-    return session.scalars(select(Case).where(Case.number == number)).first()
+    # A status read-back speaks the type, the department and the latest note: loaded with the case, in two
+    # statements instead of four.
+    return session.scalars(select(Case).where(Case.number == number)
+                           .options(joinedload(Case.service_type), joinedload(Case.department),
+                                    selectinload(Case.events))).first()
 
 
 def update_status(session: Session, case: Case, status: str | None, note: str | None, public: bool,
-                  actor: str, now: datetime | None = None) -> CaseEvent:
-    """Change a case's status and/or add a note, writing an event either way."""
+                  actor: str, now: datetime | None = None, note_es: str | None = None) -> CaseEvent:
+    """Change a case's status and/or add a note (public ones may also be in Spanish), writing an event either way."""
     if status is not None and status not in STATUSES:
         raise CaseError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
     if status is None and not note:
         raise CaseError("give a new status, a note, or both")
     if not actor:
         raise CaseError("every change needs the name of who made it")
+    if note_es and not (public and note):
+        raise CaseError("a Spanish note goes with a public English note; internal notes are in one language")
     now = now or utcnow()
     previous = case.status
     event = CaseEvent(case_id=case.id, at=now, actor=actor, kind="status" if status else "note",
-                      from_status=previous, to_status=status or previous, note=note or None, public=public)
+                      from_status=previous, to_status=status or previous, note=note or None, public=public,
+                      note_es=note_es or None)
     if status:
         case.status = status
         case.closed_at = now if status == "closed" else None
@@ -168,6 +177,47 @@ def purge_closed_contacts(session: Session, closed_before: datetime, dry_run: bo
 def public_notes(case: Case) -> list[CaseEvent]:
     """Events whose notes residents may hear or read, newest first."""
     return [event for event in reversed(case.events) if event.public and event.note and event.kind != "created"]
+
+
+def note_for_callers(case: Case, lang: str) -> str | None:
+    """The public note a caller hears: only one written since the last status change, in their language.
+
+    A reopened case (or any new status) leaves the notes about the old status unread. A Spanish caller hears the
+    English note when staff wrote no Spanish one: something about their case beats nothing.
+    """
+    for event in reversed(case.events):
+        if event.public and event.note and event.kind != "created":
+            return (event.note_es or event.note) if lang == "es" else event.note
+        if event.from_status != event.to_status:
+            return None  # the status changed here, without a public note; older notes are about the old status
+    return None
+
+
+def reassign(session: Session, case: Case, reason: str, actor: str, schedule: Schedule, *,
+             service_type: ServiceType | None = None, department: Department | None = None,
+             now: datetime | None = None) -> CaseEvent:
+    """Hand a case to another service type (and its department) or another department, with the reason."""
+    if not (reason or "").strip():
+        raise CaseError("say why the case is reassigned")
+    if not actor:
+        raise CaseError("every change needs the name of who made it")
+    if (service_type is None) == (department is None):
+        raise CaseError("reassign to a service type or to a department, not both or neither")
+    before = f"{case.department.name_en} ({case.service_type.name_en})"
+    if service_type is not None:
+        # The resident's wait still counts from when they asked: the new type's SLA runs from requested_at.
+        case.service_type, case.department = service_type, service_type.department
+        case.expected_at = expected_by(schedule, service_type, case.requested_at)
+    else:
+        case.department = department
+    now = now or utcnow()
+    case.updated_at = now
+    after = f"{case.department.name_en} ({case.service_type.name_en})"
+    event = CaseEvent(case_id=case.id, at=now, actor=actor, kind="reassigned", from_status=case.status,
+                      to_status=case.status, note=f"{before} -> {after}: {reason.strip()}", public=False)
+    session.add(event)
+    session.flush()
+    return event
 
 
 def departments_by_code(session: Session) -> dict[str, Department]:

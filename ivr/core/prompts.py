@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,22 @@ class Catalog:
         return self.voices[lang]
 
 
+class Deferred:
+    """A prompt value worked out only if a prompt speaks it (a spoken date costs more than the rest of a turn)."""
+
+    def __init__(self, make: Callable[[], str]):
+        self._make = make
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = self._make()
+        return self._text
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 class MissingPromptValue(KeyError):
     """A prompt was asked for without a value it needs: a turn at a node the call has not really reached."""
 
@@ -67,7 +84,7 @@ def placeholders(template: str) -> set[str]:
 def _load_file(path: Path) -> tuple[Voice, dict[str, str]]:
     """Read one language file: its voice and its flat key -> text map."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise PromptError(f"{path}: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("prompts"), dict):

@@ -211,6 +211,7 @@ class Vocabulary:
         self.words = {lang: sorted({word for terms in self.terms for term in terms if term.lang == lang
                                     for word in term.stems if len(word) >= FUZZY_MIN_LENGTH})
                       for lang in STEMMERS}
+        self._hints: dict[str, tuple[str, ...]] = {}
 
     @staticmethod
     def _compile(words: Mapping[str, Iterable[str]]) -> list[tuple[str, tuple[str, ...], str, bool]]:
@@ -226,15 +227,19 @@ class Vocabulary:
 
     def hints(self, lang: str) -> tuple[str, ...]:
         """Twilio <Gather> hints: the caller's language terms as written, once each, within Twilio's limits."""
-        # Twilio takes up to 500 comma-separated entries of up to 100 characters, words separated by spaces.
-        hints = dict.fromkeys(" ".join(re.sub(r"[,;]", " ", term.text).split())[:100]
-                              for terms in self.terms for term in terms if term.lang == lang)
-        return tuple(hint for hint in hints if hint)[:500]
+        if lang not in self._hints:  # every listening turn asks; the vocabulary never changes
+            # Twilio takes up to 500 comma-separated entries of up to 100 characters, words separated by spaces.
+            hints = dict.fromkeys(" ".join(re.sub(r"[,;]", " ", term.text).split())[:100]
+                                  for terms in self.terms for term in terms if term.lang == lang)
+            self._hints[lang] = tuple(hint for hint in hints if hint)[:500]
+        return self._hints[lang]
 
     def understand(self, speech: str) -> Verdict:
         """Score every choice against the whole utterance and judge the result."""
         raw = words_of(speech)[:MAX_TOKENS]
         tokens = _tokens(speech)
+        if not tokens:  # keys pressed, or silence: nothing was said to score
+            return judge([(key, 0.0) for key in self.keys])
         hits = _Hits(self, _units(tokens, raw), tokens)
         scored = [(key, round(hits.score(terms), 3)) for key, terms in zip(self.keys, self.terms, strict=True)]
         return judge(scored)

@@ -362,9 +362,9 @@ def status_report(services, case, lang: str) -> str:
         parts = [_closed_report(services, case, lang, values)]
     else:
         parts = _open_report(services, case, lang, values)
-    notes = cases.public_notes(case)
-    if notes:
-        parts.append(catalog.text(lang, "status.note", note=notes[0].note))
+    note = cases.service.note_for_callers(case, lang)
+    if note:
+        parts.append(catalog.text(lang, "status.note", note=note))
     return " ".join(parts)
 
 

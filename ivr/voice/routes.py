@@ -7,12 +7,14 @@ Every route checks X-Twilio-Signature first; every error path answers valid TwiM
 from __future__ import annotations
 
 import logging
+from functools import wraps
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, request
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from .. import calls
+from .. import calls, metrics
 from ..core.engine import LANGUAGES, Speak, Turn
 from ..core.flows import KINDS
 from ..core.prompts import MissingPromptValue
@@ -44,15 +46,36 @@ def twiml_response(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
+def timed(kind: str):
+    """Observe how long a webhook takes to answer, as ivr_turn_seconds{kind}."""
+
+    def wrap(view):
+        @wraps(view)
+        def observed(*args, **kwargs):
+            with metrics.TURN_SECONDS.labels(kind).time():
+                return view(*args, **kwargs)
+
+        return observed
+
+    return wrap
+
+
 def _turn_url(node: str, lang: str, attempt: int, event: str) -> str:
     """Root-relative URL for the next turn; Twilio resolves and signs it as the absolute URL."""
-    return url_for("voice.turn", node=node, lang=lang, attempt=attempt, event=event)
+    # Spelled out rather than url_for'd: a turn writes two or three of these, and url_for costs more than the
+    # rest of the rendering. tests/voice/test_twiml.py holds it to what url_for builds.
+    query = urlencode({"node": node, "lang": lang, "attempt": attempt, "event": event})
+    return f"{request.script_root}{bp.url_prefix}/turn?{query}"
+
+
+def _wait_url(lang: str) -> str:
+    """Root-relative URL of the hold music for a caller waiting in `lang`."""
+    return f"{request.script_root}{bp.url_prefix}/wait?{urlencode({'lang': lang})}"
 
 
 def _renderer() -> Renderer:
     """A renderer bound to this app's voices and URLs."""
-    state = _state()
-    return Renderer(state.catalog.voices, _turn_url, lambda lang: url_for("voice.wait", lang=lang))
+    return Renderer(_state().catalog.voices, _turn_url, _wait_url)
 
 
 def route_for(to_number: str | None) -> str:
@@ -67,8 +90,7 @@ def route_for(to_number: str | None) -> str:
 
 def _load_call(session: Session, hook: Webhook):
     """The call's record, created on first sight (Twilio may retry the first webhook)."""
-    return calls.find_or_start(session, hook.call_sid, hook.from_number, hook.to_number,
-                               route_for(hook.to_number))
+    return calls.find_or_start(session, hook.call_sid, hook.from_number, hook.to_number, route_for(hook.to_number))
 
 
 def _input_text(turn: Turn) -> str | None:
@@ -80,7 +102,7 @@ def _input_text(turn: Turn) -> str | None:
     return turn.dial_status or turn.queue_result or turn.recording_url
 
 
-def _play_turn(hook: Webhook, make_turn) -> Response:
+def _play_turn(hook: Webhook, make_turn, arriving: bool = False) -> Response:
     """Run one turn inside a transaction; any failure answers the fallback TwiML instead."""
     state = _state()
     lang = request.args.get("lang")  # none on arrival: the fallback then speaks both languages
@@ -88,13 +110,14 @@ def _play_turn(hook: Webhook, make_turn) -> Response:
         # Twilio always sends CallSid: without one there is no call to keep state for, and sharing a
         # row between such requests would mix strangers' answers. The caller (if any) still hears 911.
         log.warning("webhook without CallSid on %s; answering fallback TwiML", request.path)
-        return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
+        return _fallback(lang, "no_call_sid")
     try:
-        with state.db.session() as session:
-            call = _load_call(session, hook)
+        with state.db.session(writes=True) as session:
+            call = calls.open_turn(session, hook.call_sid, hook.from_number, hook.to_number,
+                                   route_for(hook.to_number), arriving=arriving)
             turn = make_turn(call)
             services = CallServices(state.line, state.catalog, session, _now(), route=call.route,
-                                    action_handlers=state.action_handlers)
+                                    action_handlers=state.action_handlers, closure_cache=state.closure_cache)
             outcome = state.engine.advance(turn, services)
             response = _renderer().render(outcome)
             # An emergency-word interrupt is logged as such, so supervisors can review those calls.
@@ -102,25 +125,28 @@ def _play_turn(hook: Webhook, make_turn) -> Response:
                               outcome=outcome.end_reason, node=turn.node or "(arrival)",
                               event="emergency" if outcome.emergency else turn.event,
                               caller_input=_input_text(turn),
-                              next_node=outcome.trail[-1] if outcome.trail else None)
+                              next_node=outcome.trail[-1] if outcome.trail else None,
+                              max_turns=state.settings.database.max_turns_per_call)
         return twiml_response(response)
     except MissingPromptValue as exc:
         # A signed URL for a node this call never reached (a stale retry, or a forged position): no traceback,
         # which would only hide real failures; the caller still hears the fallback.
         log.warning("turn at a node the call has not reached (call %s): %s", hook.call_sid, exc)
-        return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
+        return _fallback(lang, "bad_position_for_call")
     except Exception:
         log.exception("turn failed; answering fallback TwiML (call %s)", hook.call_sid)
-        return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
+        return _fallback(lang, "turn_failed")
 
 
 @bp.post("")
+@timed("arrival")
 @twilio_signed
 def incoming():
     """A call arrives: greet, with the 911 advisory first."""
     return _play_turn(read_webhook(request.form),
                       lambda call: Turn(node=None, lang="en", caller=call.from_number,
-                                        call_sid=call.call_sid, answers=dict(call.answers or {})))
+                                        call_sid=call.call_sid, answers=dict(call.answers or {})),
+                      arriving=True)
 
 
 def _possible_position(node: str, lang: str, event: str, attempt: int) -> bool:
@@ -133,6 +159,7 @@ def _possible_position(node: str, lang: str, event: str, attempt: int) -> bool:
 
 
 @bp.post("/turn")
+@timed("turn")
 @twilio_signed
 def turn():
     """The caller pressed, said, or did nothing; or a transfer, queue or recording ended."""
@@ -145,7 +172,7 @@ def turn():
     if not _possible_position(node, lang, event, attempt):
         # Only a forged or stale URL gets here (ours are signed): a warning, as no code of ours failed.
         log.warning("turn with bad position node=%r lang=%r event=%r attempt=%r", node, lang, event, attempt)
-        return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
+        return _fallback(lang, "bad_position")
     if event == "gather" and not hook.digits and not hook.speech:
         event = "silence"
 
@@ -159,6 +186,7 @@ def turn():
 
 
 @bp.post("/wait")
+@timed("wait")
 @twilio_signed
 def wait():
     """Hold music and the caller's place in line while they wait for a representative."""
@@ -180,6 +208,7 @@ def wait():
 
 
 @bp.post("/status")
+@timed("status")
 @twilio_signed
 def status():
     """Twilio's status callback: the call's final status and duration."""
@@ -189,12 +218,14 @@ def status():
         log.warning("status callback without CallSid; nothing recorded")
         return twiml_response(VoiceResponse())
     try:
-        with state.db.session() as session:
+        with state.db.session(writes=True) as session:
             call = _load_call(session, hook)
             calls.record_end(session, call, hook.call_status, hook.call_duration)
             on_end = state.action_handlers.get("on_call_end")
             if on_end is not None:
                 on_end(session, call)
+            outcome = call.outcome
+        metrics.call_ended(outcome)
     except Exception as exc:
         # No traceback: it can carry the row's values (the caller's number). 200 all the same: the call is over,
         # Twilio retries status callbacks only when told to, and its call log keeps what was lost (operations.md).
@@ -204,6 +235,7 @@ def status():
 
 
 @bp.post("/fallback")
+@timed("fallback")
 @twilio_signed
 def fallback():
     """Twilio's fallback URL: answers without the database, whatever went wrong."""
@@ -211,6 +243,12 @@ def fallback():
     # %r: these fields are the sender's text, and must not forge log lines with newlines.
     log.error("Twilio fell back: ErrorCode=%r ErrorUrl=%r CallSid=%r", request.form.get("ErrorCode"),
               request.form.get("ErrorUrl"), request.form.get("CallSid"))
+    return _fallback(lang, "twilio_fallback")
+
+
+def _fallback(lang: str | None, reason: str) -> Response:
+    """The fallback TwiML for this request's language (both when unknown), counted by why it was needed."""
+    metrics.fallback(reason)
     return twiml_response(fallback_response(lang if lang in LANGUAGES else None))
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from .. import closures
 from ..core.engine import ActionResult, Context, Destination, DirectoryEntry, QueueTarget
-from ..core.prompts import LANGUAGES, Catalog
+from ..core.prompts import LANGUAGES, Catalog, Deferred
 from ..core.schedule import Schedule
 from ..core.speaking import hours_phrase, spoken_opening
 from ..settings import ConfigError, Secrets, Settings
@@ -61,22 +61,29 @@ class CallServices:
     """Services for one turn, bound to a database session and the current instant."""
 
     def __init__(self, line: LineConfig, catalog: Catalog, session: Session | None, now: datetime,
-                 route: str = "unknown", action_handlers: dict | None = None):
+                 route: str = "unknown", action_handlers: dict | None = None,
+                 closure_cache: closures.ClosureCache | None = None):
         self.line = line
         self.catalog = catalog
         self.session = session
         self.now = now
         self.route = route
         self.action_handlers = action_handlers or {}
+        self.closure_cache = closure_cache
         self._closure_loaded = False
         self._closure = None
 
     # -- facts --
     @property
     def closure(self):
-        """The active emergency closure, read once per turn."""
+        """The active emergency closure, read at most once per turn (and less often through the cache)."""
         if not self._closure_loaded:
-            self._closure = closures.active_closure(self.session) if self.session is not None else None
+            if self.session is None:
+                self._closure = None
+            elif self.closure_cache is not None:
+                self._closure = self.closure_cache.current(self.session)
+            else:
+                self._closure = closures.active_closure(self.session)
             self._closure_loaded = True
         return self._closure
 
@@ -126,7 +133,7 @@ class CallServices:
             "closure_message": closure_message,
             "announcement": announcement,
             "department_name": department.line(lang) if department else "",
-            "next_opening": spoken_opening(self.line.schedule.next_opening(self.now), self.now, lang),
+            "next_opening": Deferred(lambda: spoken_opening(self.line.schedule.next_opening(self.now), self.now, lang)),
         }
 
     # -- destinations --

@@ -7,6 +7,8 @@ from functools import wraps
 from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
 
+from ..logs import note_call_sid
+
 
 def signed_url() -> str:
     """The URL Twilio signed: the public base URL (behind a TLS proxy) or the URL as received."""
@@ -36,6 +38,7 @@ def twilio_signed(view):
     def guarded(*args, **kwargs):
         if not signature_is_valid():
             abort(403, description="missing or invalid X-Twilio-Signature")
+        note_call_sid(request.form.get("CallSid"))
         return view(*args, **kwargs)
 
     guarded.twilio_signed = True  # lets the test suite prove every /voice route is guarded

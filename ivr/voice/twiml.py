@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from ..core.engine import Enqueue, Hangup, Listen, Outcome, RecordMessage, Speak, Transfer
@@ -114,4 +115,11 @@ def speak_only(voices: dict[str, Voice], speeches: list[Speak], then_dial: str |
         response.dial(then_dial)
     if hangup:
         response.hangup()
+    return response
+
+
+def message_only(text: str) -> MessagingResponse:
+    """The answer to an incoming text message: one message back (status by text, ivr/voice/sms_status.py)."""
+    response = MessagingResponse()
+    response.message(text)
     return response

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import ivr
+import ivr.app
 from ivr import create_app, load_line
 from ivr.cli import main
 from ivr.core.flows import KINDS, FlowError, load_flow, validate
@@ -403,7 +404,7 @@ def test_ivr_check_names_a_broken_flow_file(project_copy, monkeypatch):
     # `ivr check` reads the project's flows and prompts: point the project root at a broken copy.
     shutil.copytree(PROJECT_ROOT / "config", project_copy / "config")
     break_file(project_copy / "flows" / "call.yaml", "prompt: closed.intro", "prompt: closed.intra")
-    monkeypatch.setattr(ivr, "PROJECT_ROOT", project_copy)
+    monkeypatch.setattr(ivr.app, "PROJECT_ROOT", project_copy)
     result = run_check(project_copy)
     assert result.exit_code != 0
     assert "flows/call.yaml: node 'closed_regular': unknown prompt 'closed.intra'" in result.output
@@ -411,7 +412,7 @@ def test_ivr_check_names_a_broken_flow_file(project_copy, monkeypatch):
 
 def test_ivr_check_names_a_broken_prompt_file(project_copy, monkeypatch):
     break_file(project_copy / "prompts" / "es.yaml", "{hours}", "{horas}")
-    monkeypatch.setattr(ivr, "PROJECT_ROOT", project_copy)
+    monkeypatch.setattr(ivr.app, "PROJECT_ROOT", project_copy)
     result = run_check(project_copy)
     assert result.exit_code != 0
     assert "es.yaml" in result.output and "placeholders" in result.output

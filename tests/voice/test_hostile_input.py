@@ -2,6 +2,7 @@
 5xx, invalid TwiML, a failed INSERT or a traceback in the log."""
 
 import logging
+import re
 import threading
 from urllib.parse import urlencode
 
@@ -163,27 +164,38 @@ def test_a_size_limit_below_one_is_a_config_error():
 
 # ---- 5. the same first webhook twice at once ----------------------------------------------------
 
-def _meet_after_first_calls_select(engine, barrier: threading.Barrier):
-    """Hold each request after its first look for the call row until the other has looked too."""
+def _meet_before_racing(engine, barrier: threading.Barrier):
+    """Hold each worker's request where it would race the other, until the other has got there too.
+
+    PostgreSQL: before the first statement on the call rows, so both look for the row, or insert it, at once.
+    SQLite takes its one write lock at BEGIN IMMEDIATE, so there the two turns run one after the other: they
+    are only started together.
+    """
     waited = threading.local()
 
-    def after(conn, cursor, statement, parameters, context, executemany):
-        if (statement.lstrip().upper().startswith("SELECT") and "FROM calls" in statement
-                and not getattr(waited, "done", False)):
+    def meet() -> None:
+        if not getattr(waited, "done", False):
             waited.done = True
             barrier.wait(timeout=10)
 
-    event.listen(engine, "after_cursor_execute", after)
-    return lambda: event.remove(engine, "after_cursor_execute", after)
+    def before_statement(conn, cursor, statement, parameters, context, executemany):
+        if re.search(r"\b(FROM|INTO) calls\b", statement):
+            meet()
+
+    if engine.dialect.name == "sqlite":
+        return lambda: None
+    event.listen(engine, "before_cursor_execute", before_statement)
+    return lambda: event.remove(engine, "before_cursor_execute", before_statement)
 
 
-def test_the_same_arrival_twice_at_once_greets_both(app, db, caplog):
+def test_the_same_arrival_twice_at_once_greets_both(make_app, db, caplog):
+    workers = [make_app(), make_app()]  # two workers: two engines and pools on one database
     barrier = threading.Barrier(2)
-    stop = _meet_after_first_calls_select(app.extensions["ivr"].db.engine, barrier)
+    stops = [_meet_before_racing(worker.extensions["ivr"].db.engine, barrier) for worker in workers]
     answers = [None, None]
 
     def post(index: int):
-        answers[index] = arrive(app)
+        answers[index] = arrive(workers[index])
 
     threads = [threading.Thread(target=post, args=(index,)) for index in range(2)]
     try:
@@ -192,7 +204,8 @@ def test_the_same_arrival_twice_at_once_greets_both(app, db, caplog):
         for thread in threads:
             thread.join(timeout=60)
     finally:
-        stop()
+        for stop in stops:
+            stop()
     bodies = [answer.get_data(as_text=True) for answer in answers]
     assert GREETING in bodies[0] and bodies[0] == bodies[1]
     assert OPEN_EN not in bodies[1]

@@ -212,3 +212,16 @@ def test_app_turn_urls_carry_exactly_the_position(app):
     assert query(action) == {"node": "start", "lang": "en", "attempt": "1", "event": "gather"}
     assert query(redirect) == {"node": "start", "lang": "en", "attempt": "1", "event": "silence"}
     assert root.find("Gather").get("timeout") == "5"  # the greeting's own timeout
+
+
+@pytest.mark.parametrize("script_root", ["", "/city/311"])
+def test_turn_and_wait_urls_are_what_url_for_builds(app, script_root):
+    """The routes spell their URLs out for speed; they must stay the URLs Flask's router would build."""
+    from flask import url_for
+
+    from ivr.voice.routes import _turn_url, _wait_url
+
+    with app.test_request_context("/voice", environ_base={"SCRIPT_NAME": script_root}):
+        assert _turn_url("main menu&x", "es", 2, "gather") == url_for(
+            "voice.turn", node="main menu&x", lang="es", attempt=2, event="gather")
+        assert _wait_url("es") == url_for("voice.wait", lang="es")

@@ -1,10 +1,11 @@
-"""Indexes for the lists staff and the CLI show: calls by start time and by outcome.
+"""Indexes for the lists staff and the CLI show (calls by start time and by outcome), and each call's turn count.
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-28
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
@@ -14,6 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("calls") as batch:
+        batch.add_column(sa.Column("turn_count", sa.Integer, nullable=False, server_default="0"))
     op.create_index("ix_calls_started_at", "calls", ["started_at"])
     op.create_index("ix_calls_outcome_started_at", "calls", ["outcome", "started_at"])
 
@@ -21,3 +24,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_calls_outcome_started_at", table_name="calls")
     op.drop_index("ix_calls_started_at", table_name="calls")
+    with op.batch_alter_table("calls") as batch:
+        batch.drop_column("turn_count")
