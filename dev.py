@@ -72,7 +72,8 @@ def test(extra: list[str]) -> None:
     run(BIN / "ruff", "check", *[p for p in ("ivr", "tests", "bench", "dev.py") if (ROOT / p).exists()])
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)  # tests make their own databases; never point them at a real one
-    run(BIN / "python", "-m", "pytest", *extra, env=env)
+    # One pytest worker per core (pytest-xdist): each gets its own database, server and browser.
+    run(BIN / "python", "-m", "pytest", "-n", "auto", *extra, env=env)
 
 
 def main() -> None:

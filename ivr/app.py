@@ -88,6 +88,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .voice import bp as voice_bp
 
     app.register_blueprint(voice_bp)
+    from .voice.sms_status import bp as sms_bp
+
+    app.register_blueprint(sms_bp)  # status by text message, signed like /voice
     from .open311 import bp as open311_bp
 
     app.register_blueprint(open311_bp)  # key-authenticated API: no CSRF (only staff blueprints check it)

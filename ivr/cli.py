@@ -55,6 +55,7 @@ class LazyGroup(click.Group):
     "open311": (".open311.cli", "open311", "Open311 GeoReport v2 API keys (`ivr open311 key add|revoke|list`)."),
     "staff": (".staff.cli", "staff", "Staff console accounts (`ivr staff add|disable|reset-password|list`)."),
     "report": (".staff.report_cli", "report", "Reports: `ivr report sla --from --to [--csv]`."),
+    "twilio": (".twilio_cli", "twilio", "Point the city's Twilio numbers here: `ivr twilio numbers [--apply]`."),
 })
 def main() -> None:
     """Hartford 311 IVR."""

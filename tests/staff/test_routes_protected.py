@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from ivr.models import Closure, StaffAccount
 
-# Routes outside the staff sign-in: Twilio's webhooks (signed), the public Open311 API (its own keys), health
-# probes, /metrics (its own bearer token), the stylesheet, and signing in and out (which still need the CSRF
-# token to POST).
-PUBLIC_BLUEPRINTS = {"voice", "open311", "health", "metrics"}
+# Routes outside the staff sign-in: Twilio's voice and SMS webhooks (signed), the public Open311 API (its own
+# keys), health probes, /metrics (its own bearer token), the stylesheet, and signing in and out (which still
+# need the CSRF token to POST).
+PUBLIC_BLUEPRINTS = {"voice", "sms", "open311", "health", "metrics"}
 PUBLIC_ENDPOINTS = {"static", "healthz", "staff.login", "staff.login_submit", "staff.logout"}
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 POST_FORM = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", re.DOTALL | re.IGNORECASE)

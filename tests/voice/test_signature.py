@@ -36,9 +36,13 @@ def count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
 
 
+TWILIO_PREFIXES = ("/voice", "/sms")  # every Twilio webhook lives under one of these
+
+
 def unguarded_voice_routes(app: Flask) -> list[str]:
-    """Every rule under /voice whose view is not wrapped by @twilio_signed."""
-    rules = [rule for rule in app.url_map.iter_rules() if rule.rule == "/voice" or rule.rule.startswith("/voice/")]
+    """Every rule under /voice or /sms (Twilio's webhooks) whose view is not wrapped by @twilio_signed."""
+    rules = [rule for rule in app.url_map.iter_rules()
+             if any(rule.rule == prefix or rule.rule.startswith(prefix + "/") for prefix in TWILIO_PREFIXES)]
     assert rules, "no /voice routes at all"
     return [rule.rule for rule in rules if not getattr(app.view_functions[rule.endpoint], "twilio_signed", False)]
 
@@ -55,6 +59,16 @@ def test_every_voice_route_is_signed(app):
     rules = [rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/voice")]
     assert {"/voice", "/voice/turn", "/voice/wait", "/voice/status", "/voice/fallback"} <= set(rules)
     assert unguarded_voice_routes(app) == []
+
+
+def test_the_sms_route_is_in_the_walk(app):
+    assert "/sms" in {rule.rule for rule in app.url_map.iter_rules()}
+
+    @app.post("/sms/forgotten")
+    def forgotten_sms():
+        return "<Response/>"
+
+    assert unguarded_voice_routes(app) == ["/sms/forgotten"]
 
 
 def test_the_route_walk_catches_an_unguarded_route(app):
