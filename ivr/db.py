@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -90,26 +91,46 @@ class Watchdog:
     socket down makes the waiting driver call fail at once; SQLAlchemy then drops that connection.
     """
 
+    TICK = 0.1  # seconds between the watcher's looks: how late past its deadline a frozen session is cut
+
     def __init__(self, engine: Engine, seconds: float):
         self.seconds = seconds
         self.dialect = engine.dialect
         self._local = threading.local()
+        self._active: dict[int, _Watched] = {}
+        self._lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
         event.listen(engine, "before_cursor_execute", self._note_statement)
         event.listen(engine.pool, "checkout", self._ping)
 
     @contextmanager
     def guard(self):
         """Watch every connection this thread uses inside the block."""
-        used = _Watched()
+        used = _Watched(time.monotonic() + self.seconds)
         self._local.used = used
-        timer = threading.Timer(self.seconds, used.cut)
-        timer.daemon = True
-        timer.start()
+        with self._lock:
+            self._active[id(used)] = used
+            if self._watcher is None or not self._watcher.is_alive():
+                # One watcher per process (started lazily: gunicorn forks workers after start-up), not a
+                # timer thread per request, which cost a thread start on every turn.
+                self._watcher = threading.Thread(target=self._watch, name="db-watchdog", daemon=True)
+                self._watcher.start()
         try:
             yield
         finally:
-            timer.cancel()
+            with self._lock:
+                self._active.pop(id(used), None)
             self._local.used = None
+
+    def _watch(self) -> None:
+        """Cut every guarded block past its deadline, for as long as the process lives."""
+        while True:
+            time.sleep(self.TICK)
+            now = time.monotonic()
+            with self._lock:
+                overdue = [used for used in self._active.values() if used.deadline <= now and not used.expired]
+            for used in overdue:
+                used.cut()
 
     def _note(self, dbapi_connection) -> None:
         used = getattr(self._local, "used", None)
@@ -132,9 +153,12 @@ class Watchdog:
 
 
 class _Watched(set):
-    """The driver connections one guarded block used, and whether its deadline passed."""
+    """The driver connections one guarded block used, its deadline, and whether it passed."""
 
-    expired = False
+    def __init__(self, deadline: float):
+        super().__init__()
+        self.deadline = deadline
+        self.expired = False
 
     def cut(self) -> None:
         """The deadline passed: shut the sockets under these connections, so a read blocked on one returns."""
