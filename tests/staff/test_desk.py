@@ -194,6 +194,7 @@ def test_a_spanish_caller_who_pressed_0_after_a_half_finished_report(app, make_c
     assert 'id="call-language">Spanish<' in handover
     assert re.search(r'id="report-type">pothole<', handover)
     assert 'id="report-location">calle Park Terrace número 45<' in handover
+    assert 'id="report-words">“hay un bache en mi calle”<' in handover  # their words, as said, not a list
     assert 'id="report-description">un hoyo profundo en el carril derecho<' in handover
     assert f"{checked.number[:4]} {checked.number[4:]}</a>: pothole" in handover  # the case they checked
     path = handover.split('id="menu-path"', 1)[1]
