@@ -7,8 +7,9 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .models import Closure, utcnow
@@ -64,6 +65,13 @@ def active_closure(session: Session) -> Closure | None:
     return session.scalars(
         select(Closure).where(Closure.ended_at.is_(None)).order_by(Closure.started_at.desc()).limit(1)
     ).first()
+
+
+def closures_between(session: Session, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """Closures in force at some point between start and end, as (began, ended); one still in force ends at end."""
+    rows = session.execute(select(Closure.started_at, Closure.ended_at).where(
+        Closure.started_at < end, or_(Closure.ended_at.is_(None), Closure.ended_at > start)))
+    return [(began, ended or end) for began, ended in rows]
 
 
 def start_closure(session: Session, message_en: str | None, message_es: str | None, by: str) -> Closure:

@@ -118,6 +118,22 @@ def app(make_app):
 
 
 @pytest.fixture
+def make_case(app, db):
+    """make_case(code='pothole', at=None, **fields) -> a committed case, filed as by phone (at: Dec 1, 9:00)."""
+    from ivr import cases
+
+    schedule = app.extensions["ivr"].line.schedule
+
+    def make(code: str = "pothole", at: datetime | None = None, **fields):
+        case, _ = cases.create_case(db, cases.NewCase(service_type=code, **fields), schedule, "phone",
+                                    now=at or hartford(2026, 12, 1, 9, 0))
+        db.commit()
+        return case
+
+    return make
+
+
+@pytest.fixture
 def db(app):
     """A database session on the app's database (for assertions and set-up)."""
     session = app.extensions["ivr"].db.sessions()

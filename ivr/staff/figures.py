@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .. import calls
+from .. import calls, closures
 from ..cases import figures as case_figures
 from ..cases import sla
-from ..models import Closure
 from ..settings import Settings
 from .charts import Chart, bar_chart
 
@@ -101,9 +99,7 @@ def outcome_of(outcome: str | None, checked_status: bool) -> str:
 
 def _closures(session: Session, span: Period) -> list[tuple[datetime, datetime]]:
     """Emergency closures that overlap the period, as (start, end) with an open one ending now or later."""
-    rows = session.execute(select(Closure.started_at, Closure.ended_at).where(
-        Closure.started_at < span.end, or_(Closure.ended_at.is_(None), Closure.ended_at > span.start)))
-    return [(started, ended or span.end) for started, ended in rows]
+    return closures.closures_between(session, span.start, span.end)
 
 
 def _label(table: dict[str, str], code: str) -> str:

@@ -19,32 +19,20 @@ def local(*args) -> datetime:
     return datetime(*args, tzinfo=HARTFORD)
 
 
-@pytest.fixture
-def make(app, db):
-    schedule = app.extensions["ivr"].line.schedule
-
-    def create(code: str, at: datetime, **fields) -> Case:
-        case, _ = cases.create_case(db, cases.NewCase(service_type=code, **fields), schedule, "test", now=at)
-        db.commit()
-        return case
-
-    return create
-
-
 def close(db, case: Case, at: datetime) -> None:
     cases.update_status(db, case, "closed", None, public=False, actor="crew", now=at)
     db.commit()
 
 
 @pytest.fixture
-def history(make, db):
+def history(make_case, db):
     """Public Works potholes (expected 5 business days later) and one no-heat case for L&I, in December."""
-    met = make("pothole", local(2026, 12, 1, 10))  # expected Dec 7 17:00
-    late = make("pothole", local(2026, 12, 1, 11))
-    still_open_late = make("pothole", local(2026, 12, 2, 10))  # expected Dec 8 17:00
-    not_due = make("pothole", local(2026, 12, 9, 10))  # expected Dec 15 17:00
-    heat = make("no_heat", local(2026, 12, 1, 10), contact_phone="+18605554477")  # expected Dec 3 16:00
-    outside = make("pothole", local(2026, 11, 20, 10))  # before the period
+    met = make_case("pothole", local(2026, 12, 1, 10))  # expected Dec 7 17:00
+    late = make_case("pothole", local(2026, 12, 1, 11))
+    still_open_late = make_case("pothole", local(2026, 12, 2, 10))  # expected Dec 8 17:00
+    not_due = make_case("pothole", local(2026, 12, 9, 10))  # expected Dec 15 17:00
+    heat = make_case("no_heat", local(2026, 12, 1, 10), contact_phone="+18605554477")  # expected Dec 3 16:00
+    outside = make_case("pothole", local(2026, 11, 20, 10))  # before the period
     close(db, met, local(2026, 12, 7, 16))
     close(db, late, local(2026, 12, 8, 9))
     close(db, heat, local(2026, 12, 3, 9))

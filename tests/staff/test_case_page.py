@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from ivr import cases
 from ivr.cases.numbers import case_number_for_serial
 from ivr.models import Case, CaseEvent
 from tests.conftest import form_token, sign_in
 
 HARTFORD = ZoneInfo("America/New_York")
 RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC123/Recordings/RE123"
-
-
-@pytest.fixture
-def make_case(app, db):
-    schedule = app.extensions["ivr"].line.schedule
-
-    def make(code: str = "pothole", **fields) -> Case:
-        case, _ = cases.create_case(db, cases.NewCase(service_type=code, **fields), schedule, "phone",
-                                    now=datetime(2026, 12, 1, 9, 0, tzinfo=HARTFORD))
-        db.commit()
-        return case
-
-    return make
 
 
 @pytest.fixture

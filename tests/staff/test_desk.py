@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from ivr import cases
 from ivr.models import Call, CallBack, Case
 from ivr.simulator import Response, Simulator, WsgiTransport
 from tests.conftest import AUTH_TOKEN, form_token, sign_in
@@ -60,19 +58,6 @@ def operator(app, staff_account):
     assert sign_in(client, username, password).status_code == 302
     client.actor = f"staff:{username}"
     return client
-
-
-@pytest.fixture
-def make_case(app, db):
-    schedule = app.extensions["ivr"].line.schedule
-
-    def make(code: str = "pothole", **fields) -> Case:
-        case, _ = cases.create_case(db, cases.NewCase(service_type=code, **fields), schedule, "phone",
-                                    now=datetime(2026, 12, 1, 9, tzinfo=HARTFORD))
-        db.commit()
-        return case
-
-    return make
 
 
 def all_cases(db) -> list[Case]:

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr import cases
-from ivr.models import Case
 from tests.conftest import sign_in
 
 HARTFORD = ZoneInfo("America/New_York")
@@ -17,18 +16,6 @@ HARTFORD = ZoneInfo("America/New_York")
 
 def local(*args) -> datetime:
     return datetime(*args, tzinfo=HARTFORD)
-
-
-@pytest.fixture
-def make_case(app, db):
-    schedule = app.extensions["ivr"].line.schedule
-
-    def make(code: str, at: datetime, **fields) -> Case:
-        case, _ = cases.create_case(db, cases.NewCase(service_type=code, **fields), schedule, "phone", now=at)
-        db.commit()
-        return case
-
-    return make
 
 
 @pytest.fixture
