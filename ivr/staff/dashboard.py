@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -11,6 +11,7 @@ from .. import closures
 from ..models import STAFF_ROLES
 from . import accounts, figures
 from .auth import current_staff, database, now, role_required, rules
+from .query_args import date_arg
 from .security import staff_blueprint
 
 bp = staff_blueprint("dashboard", __name__, "/supervisor")
@@ -23,25 +24,14 @@ def _settings():
     return current_app.extensions["ivr"].settings
 
 
-def _day(name: str, fallback: date) -> date:
-    """A YYYY-MM-DD query value, or 400 with what was wrong."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return fallback
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"{name} must be a date written YYYY-MM-DD, got {raw[:20]!r}")
-
-
 @bp.get("/")
 @role_required("supervisor")
 def index():
     """Charts and figures of the line and the departments, for a period of whole days."""
     zone = ZoneInfo(_settings().hours.timezone)
     today = now().astimezone(zone).date()
-    last = _day("to", today)
-    first = _day("from", last - timedelta(days=DEFAULT_DAYS - 1))
+    last = date_arg("to") or today
+    first = date_arg("from") or last - timedelta(days=DEFAULT_DAYS - 1)
     try:
         span = figures.period(first, last, zone)
     except ValueError as exc:

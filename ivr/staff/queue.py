@@ -12,6 +12,7 @@ from ..cases import queries, sla
 from ..models import Department, ServiceType
 from .auth import current_staff, database, now, role_required
 from .case_page import may_see_department
+from .query_args import date_arg
 from .security import staff_blueprint
 
 bp = staff_blueprint("queue", __name__, "/queue")
@@ -48,17 +49,6 @@ def index():
                                days=SUMMARY_DAYS)
 
 
-def _date_arg(name: str) -> date | None:
-    """A YYYY-MM-DD query argument, or a 400 naming the field."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"'{name}' must be a date written YYYY-MM-DD.")
-
-
 def _type_arg(session: Session) -> ServiceType | None:
     """The service type the list is narrowed to, or a 400 for an unknown one."""
     code = request.args.get("type", "").strip()
@@ -72,7 +62,7 @@ def _type_arg(session: Session) -> ServiceType | None:
 
 def _filters(session: Session, department: Department | None) -> queries.QueueFilter:
     """The list's filter from the query string (dates are Hartford days, 'to' included)."""
-    created_from, created_to = _date_arg("from"), _date_arg("to")
+    created_from, created_to = date_arg("from"), date_arg("to")
     service_type = _type_arg(session)
     return queries.QueueFilter(
         department_id=department.id if department else None,
