@@ -189,12 +189,27 @@ class SmsConfig:
 
     enabled: bool
     from_number: str
-    api_base: str
     timeout: float
 
     def __post_init__(self) -> None:
-        if not 0 < self.timeout < 600:
-            raise ValueError(f"timeout must be between 0 and 600 seconds, got {self.timeout}")
+        _check_api_timeout(self.timeout)
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    """How the line reaches Twilio's REST API (the credentials are secrets, not settings)."""
+
+    api_base: str  # empty = Twilio's own API; a stand-in's address in tests and staging
+    timeout: float
+
+    def __post_init__(self) -> None:
+        _check_api_timeout(self.timeout)
+
+
+def _check_api_timeout(timeout: float) -> None:
+    """A time limit for Twilio's API must be positive and shorter than ten minutes."""
+    if not 0 < timeout < 600:
+        raise ValueError(f"timeout must be between 0 and 600 seconds, got {timeout}")
 
 
 @dataclass(frozen=True)
@@ -345,6 +360,7 @@ class Settings:
     departments: tuple[DepartmentSettings, ...] = field(metadata={"array": "department"})
     service_types: tuple[ServiceTypeSettings, ...] = field(metadata={"array": "service_type"})
     sms: SmsConfig
+    twilio: TwilioSettings
     web: WebSettings
     database: DatabaseSettings
     privacy: PrivacySettings
@@ -390,7 +406,7 @@ NAMED_ENV_VARS: dict[str, tuple[str, ...]] = {
     "IVR_REPRESENTATIVE_MODE": ("routing", "representative", "mode"),
     "IVR_CALL_CENTER_NUMBER": ("routing", "representative", "call_center_number"),
     "IVR_SMS_FROM": ("sms", "from_number"),
-    "TWILIO_API_BASE": ("sms", "api_base"),
+    "TWILIO_API_BASE": ("twilio", "api_base"),
 }
 
 

@@ -1,12 +1,10 @@
 """`ivr twilio numbers [--apply]`: list the account's phone numbers and point the city's at this deployment.
 
 Twilio's REST API through twilio's own Client; credentials from TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, the
-deployment's address from PUBLIC_BASE_URL, and TWILIO_API_BASE (as for text messages) to talk to a stand-in.
+deployment's address from PUBLIC_BASE_URL, and TWILIO_API_BASE (`twilio.api_base`) to talk to a stand-in.
 """
 
 from __future__ import annotations
-
-import json
 
 import click
 
@@ -58,20 +56,6 @@ def _settings_and_secrets():
     return settings, secrets
 
 
-def _client(account_sid: str, auth_token: str, api_base: str, timeout: float):
-    """twilio's Client, pointed at TWILIO_API_BASE when set (the same way ivr/sms.py does for messages)."""
-    from twilio.http.http_client import TwilioHttpClient
-    from twilio.rest import Client
-
-    client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
-    if api_base:
-        # Phone numbers, like messages, live on the `api` domain: see ivr/sms.py for why this is the way in.
-        client.api.base_url = api_base.rstrip("/")
-        client.edge = None
-        client.region = None
-    return client
-
-
 def _city_routes(settings) -> dict[str, str]:
     """The city's numbers (E.164) and the route each one is."""
     numbers = settings.numbers
@@ -113,33 +97,17 @@ def numbers_command(apply: bool) -> None:
     """List the account's numbers; with --apply, point the city's numbers at this deployment (idempotent)."""
     from twilio.base.exceptions import TwilioException
 
+    from .twilio_rest import TwilioAccount, explain_error, rest_client
+
     settings, secrets = _settings_and_secrets()
     base = _base_url(settings, apply)
-    client = _client(secrets.twilio_account_sid, secrets.twilio_auth_token, settings.sms.api_base,
-                     settings.sms.timeout)
+    client = rest_client(TwilioAccount.from_settings(settings, secrets))
     try:
         _list_and_plan(client, settings, base, apply)
     except TwilioException as exc:
-        raise click.ClickException(f"Twilio refused the request: {_explain(exc)}") from exc
+        raise click.ClickException(f"Twilio refused the request: {explain_error(exc)}") from exc
     except OSError as exc:  # requests' connection errors and timeouts are OSErrors
         raise click.ClickException(f"could not reach Twilio's API: {type(exc).__name__}") from exc
-
-
-def _explain(exc) -> str:
-    """A one-line account of a Twilio error: HTTP status, error code and message."""
-    status, code = getattr(exc, "status", None), getattr(exc, "code", None)
-    message = getattr(exc, "msg", None) or str(exc)
-    # A refused list page is a bare TwilioException("Unable to fetch page", response): read the response.
-    response = exc.args[1] if len(exc.args) > 1 else None
-    if status is None and hasattr(response, "status_code"):
-        status = response.status_code
-        try:
-            body = json.loads(response.text)
-        except ValueError:
-            body = {}
-        code, message = body.get("code"), body.get("message") or exc.args[0]
-    parts = [f"HTTP {status}" if status else "", f"error {code}" if code else "", message]
-    return ", ".join(part for part in parts if part)
 
 
 def _list_and_plan(client, settings, base: str | None, apply: bool) -> None:

@@ -3,16 +3,12 @@ a frozen clock, and a simulated phone that signs requests like Twilio and checks
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import threading
 import time
 import uuid
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +23,7 @@ from ivr.models import Base
 from ivr.settings import load as load_settings
 from ivr.simulator import Simulator, WsgiTransport
 from ivr.twiml_check import assert_valid_twiml
+from tests.twilio_api import StandIn, serve
 
 HARTFORD = ZoneInfo("America/New_York")
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -184,162 +181,16 @@ def phone_on():
     return dial_line
 
 
-# ---- a local stand-in for api.twilio.com (text messages) ------------------------------------------
-
-MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json$")
-# The account's phone numbers (`ivr twilio numbers`): the list (GET) and one number (POST updates it).
-NUMBERS_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/IncomingPhoneNumbers\.json(\?.*)?$")
-NUMBER_PATH = re.compile(r"^/2010-04-01/Accounts/AC[0-9a-f]{32}/IncomingPhoneNumbers/(PN[0-9a-f]{32})\.json$")
-INVALID_TO = {
-    "code": 21211,
-    "message": "The 'To' number is not a valid phone number.",
-    "more_info": "https://www.twilio.com/docs/errors/21211",
-    "status": 400,
-}
-
-
-class StandIn:
-    """What the fake Twilio saw, and how it should answer the next request."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.status = 201  # 201 = accept the message; anything else = answer with error_body
-        self.error_body: dict = INVALID_TO
-        self.delay = 0.0  # seconds to stall before answering
-        self.release = threading.Event()  # set at teardown so a stalled handler ends at once
-        self.url = ""
-        self.numbers: list[dict] = []  # IncomingPhoneNumber resources, as phone_number_resource() makes them
-
-
-class _StandInHandler(BaseHTTPRequestHandler):
-    server: _StandInServer
-
-    def do_POST(self):  # noqa: N802 - the name http.server dispatches to
-        stand_in = self.server.stand_in
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode()
-        form = {key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()}
-        stand_in.requests.append(
-            {
-                "method": self.command,
-                "path": self.path,
-                "form": form,
-                "authorization": self.headers.get("Authorization"),
-            }
-        )
-        if stand_in.delay:
-            stand_in.release.wait(stand_in.delay)
-        if NUMBER_PATH.match(self.path):
-            self._update_number(NUMBER_PATH.match(self.path).group(1), form)
-            return
-        match = MESSAGES_PATH.match(self.path)
-        if not match:
-            self._answer(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
-        elif stand_in.status != 201:
-            self._answer(stand_in.status, stand_in.error_body)
-        else:
-            self._answer(201, _message_resource(match.group(1), form))
-
-    def do_GET(self):  # noqa: N802 - the name http.server dispatches to
-        stand_in = self.server.stand_in
-        stand_in.requests.append({"method": "GET", "path": self.path, "form": {},
-                                  "authorization": self.headers.get("Authorization")})
-        if not NUMBERS_PATH.match(self.path):
-            self._answer(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
-        elif stand_in.status != 201:
-            self._answer(stand_in.status, stand_in.error_body)
-        else:
-            path = self.path.split("?")[0]
-            self._answer(200, {"incoming_phone_numbers": stand_in.numbers, "next_page_uri": None, "page": 0,
-                               "page_size": 50, "start": 0, "end": max(len(stand_in.numbers) - 1, 0),
-                               "uri": path, "first_page_uri": path, "previous_page_uri": None})
-
-    def _update_number(self, sid: str, form: dict):
-        """POST IncomingPhoneNumbers/{Sid}.json: the form's fields (VoiceUrl -> voice_url) set on the resource."""
-        stand_in = self.server.stand_in
-        number = next((number for number in stand_in.numbers if number["sid"] == sid), None)
-        if stand_in.status != 201:
-            self._answer(stand_in.status, stand_in.error_body)
-        elif number is None:
-            self._answer(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
-        else:
-            number.update({re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value for key, value in form.items()})
-            self._answer(200, number)
-
-    def _answer(self, status: int, payload: dict):
-        data = json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except OSError:
-            pass  # the client gave up waiting (timeout test)
-
-    def log_message(self, format, *args):  # noqa: A002 - keep the test output quiet
-        pass
-
-
-class _StandInServer(ThreadingHTTPServer):
-    daemon_threads = True
-    stand_in: StandIn
-
-    def handle_error(self, request, client_address):
-        pass  # a client hanging up mid-answer is expected in the timeout test
-
-
-def _message_resource(account_sid: str, form: dict) -> dict:
-    """A Message resource as Twilio returns it on create."""
-    sid = "SM" + uuid.uuid4().hex
-    now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
-    return {
-        "account_sid": account_sid,
-        "api_version": "2010-04-01",
-        "body": form.get("Body", ""),
-        "date_created": now,
-        "date_sent": None,
-        "date_updated": now,
-        "direction": "outbound-api",
-        "error_code": None,
-        "error_message": None,
-        "from": form.get("From"),
-        "messaging_service_sid": None,
-        "num_media": "0",
-        "num_segments": "1",
-        "price": None,
-        "price_unit": "USD",
-        "sid": sid,
-        "status": "queued",
-        "subresource_uris": {"media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"},
-        "to": form.get("To"),
-        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
-    }
-
-
-def phone_number_resource(account_sid: str, phone_number: str, **fields) -> dict:
-    """An IncomingPhoneNumber resource as Twilio lists it: a new number points nowhere until told."""
-    sid = "PN" + uuid.uuid4().hex
-    return {"sid": sid, "account_sid": account_sid, "phone_number": phone_number, "friendly_name": phone_number,
-            "voice_url": "", "voice_method": "POST", "voice_fallback_url": "", "voice_fallback_method": "POST",
-            "status_callback": "", "status_callback_method": "POST", "voice_application_sid": "",
-            "sms_url": "", "sms_method": "POST", "sms_application_sid": "",
-            "uri": f"/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers/{sid}.json", **fields}
-
+# ---- a local stand-in for api.twilio.com (tests/twilio_api.py) ----------------------------------------
 
 @pytest.fixture
 def twilio_stand_in(monkeypatch):
-    """A fake api.twilio.com on 127.0.0.1, served from a thread for one test: .url, .requests, .status."""
+    """A fake api.twilio.com on 127.0.0.1, served from a thread for one test: .url, .requests, .status, .route()."""
     # Never route the loopback stand-in through a proxy someone has configured.
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     stand_in = StandIn()
-    server = _StandInServer(("127.0.0.1", 0), _StandInHandler)
-    server.stand_in = stand_in
-    host, port = server.server_address[:2]
-    stand_in.url = f"http://{host}:{port}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    server, thread = serve(stand_in)
     try:
         yield stand_in
     finally:

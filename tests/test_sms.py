@@ -9,13 +9,15 @@ import re
 import socket
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 import ivr.sms
-from ivr.settings import SmsConfig
+from ivr.settings import SmsConfig, TwilioSettings
 from ivr.settings import load as load_settings
 from ivr.sms import SmsSettings, send_sms
+from ivr.twilio_rest import TwilioAccount
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "sms-test-token-fedcba9876543210"
@@ -25,16 +27,11 @@ TO = "+18605551234"
 
 
 def settings_for(url: str, **changes) -> SmsSettings:
-    values = {
-        "enabled": True,
-        "from_number": FROM,
-        "account_sid": ACCOUNT_SID,
-        "auth_token": AUTH_TOKEN,
-        "api_base": url,
-        "timeout": 2.0,
-    }
-    values.update(changes)
-    return SmsSettings(**values)
+    account = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "api_base": url, "timeout": 2.0}
+    sms = {"enabled": True, "from_number": FROM}
+    for name, value in changes.items():
+        (sms if name in sms else account)[name] = value
+    return SmsSettings(**sms, account=TwilioAccount(**account))
 
 
 def test_sends_message_with_to_from_body_and_basic_auth(twilio_stand_in):
@@ -51,8 +48,11 @@ def test_sends_message_with_to_from_body_and_basic_auth(twilio_stand_in):
 
 
 def test_api_base_with_trailing_slash_from_settings_table(twilio_stand_in):
-    config = SmsConfig(enabled=True, from_number=FROM, api_base=twilio_stand_in.url + "/", timeout=2.0)
-    settings = SmsSettings.from_settings(config, ACCOUNT_SID, AUTH_TOKEN)
+    config = SmsConfig(enabled=True, from_number=FROM, timeout=2.0)
+    account = TwilioAccount.from_settings(
+        SimpleNamespace(twilio=TwilioSettings(api_base=twilio_stand_in.url + "/", timeout=9.0)),
+        SimpleNamespace(twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN))
+    settings = SmsSettings.from_settings(config, account)
 
     assert send_sms(settings, TO, "Case 2612-0042") is not None
     assert twilio_stand_in.requests[0]["path"] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
@@ -142,21 +142,23 @@ def test_slow_twilio_times_out_and_returns_none(twilio_stand_in, caplog):
 
 
 def test_from_settings_reads_table_and_secrets():
-    settings = SmsSettings.from_settings(
-        SmsConfig(enabled=True, from_number=FROM, api_base="", timeout=3.0), ACCOUNT_SID, AUTH_TOKEN
-    )
+    settings = SmsSettings.from_settings(SmsConfig(enabled=True, from_number=FROM, timeout=3.0),
+                                         TwilioAccount(ACCOUNT_SID, AUTH_TOKEN, "", 9.0))
 
-    assert settings == SmsSettings(True, FROM, ACCOUNT_SID, AUTH_TOKEN, "", 3.0)
+    # The [sms] time limit is the one a text waits for: a caller on the line never waits longer.
+    assert settings == SmsSettings(True, FROM, TwilioAccount(ACCOUNT_SID, AUTH_TOKEN, "", 3.0))
     assert settings.usable
     assert AUTH_TOKEN not in repr(settings)
 
 
 def test_shipped_settings_leave_texts_off():
     """Texts need a number and credentials: the shipped config/sms.toml keeps them off."""
-    settings = SmsSettings.from_settings(load_settings(environ={}).sms, None, None)
+    shipped = load_settings(environ={})
+    account = TwilioAccount.from_settings(shipped, SimpleNamespace(twilio_account_sid=None, twilio_auth_token=None))
+    settings = SmsSettings.from_settings(shipped.sms, account)
 
     assert settings.enabled is False
-    assert settings.timeout == 5.0
+    assert settings.account.timeout == 5.0 and settings.account.api_base == ""
     assert settings.from_number == ""
     assert not settings.usable
 

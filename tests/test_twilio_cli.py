@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from ivr.cli import main
-from tests.conftest import phone_number_resource
+from tests.twilio_api import phone_number_resource
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "stand-in-auth-token"

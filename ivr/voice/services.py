@@ -14,6 +14,7 @@ from ..core.schedule import Schedule
 from ..core.speaking import hours_phrase, spoken_opening
 from ..settings import ConfigError, Secrets, Settings
 from ..sms import SmsSettings
+from ..twilio_rest import TwilioAccount
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class LineConfig:
     departments: tuple[DirectoryEntry, ...]
     service_types: tuple[DirectoryEntry, ...]
     hours_text: dict[str, str]
+    twilio: TwilioAccount  # the REST API: texts, interpreters, recordings
     sms: SmsSettings
 
     @property
@@ -33,7 +35,7 @@ class LineConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings, catalog: Catalog, secrets: Secrets) -> LineConfig:
-        """Build the directories, hours phrases and SMS sender from the settings and the Twilio secrets."""
+        """Build the directories, hours phrases and the Twilio account from the settings and the secrets."""
         departments = tuple(
             DirectoryEntry(digits=dept.key, code=dept.code, names={"en": dept.line("en"), "es": dept.line("es")},
                            words={"en": dept.keywords_en, "es": dept.keywords_es})
@@ -50,10 +52,11 @@ class LineConfig:
             raise ConfigError(f"config/service_types.toml: exactly one service type needs fallback = true "
                               f"(where unnamed problems are filed), got {fallbacks or 'none'}")
         summary = settings.schedule.weekly_summary()
+        twilio = TwilioAccount.from_settings(settings, secrets)
         return cls(
             settings=settings, departments=departments, service_types=service_types,
             hours_text={lang: hours_phrase(summary, lang) for lang in catalog.voices},
-            sms=SmsSettings.from_settings(settings.sms, secrets.twilio_account_sid, secrets.twilio_auth_token),
+            twilio=twilio, sms=SmsSettings.from_settings(settings.sms, twilio),
         )
 
 

@@ -498,7 +498,8 @@ def test_start_over_at_the_summary_makes_one_case_of_the_second_choice(phone, db
 
 @pytest.fixture
 def sms_app(make_app, twilio_stand_in):
-    settings = {"sms": {"enabled": True, "from_number": SMS_FROM, "api_base": twilio_stand_in.url, "timeout": 2}}
+    settings = {"sms": {"enabled": True, "from_number": SMS_FROM, "timeout": 2},
+                "twilio": {"api_base": twilio_stand_in.url}}
     return make_app(settings, TWILIO_ACCOUNT_SID=ACCOUNT_SID)
 
 
