@@ -144,8 +144,8 @@ def test_a_supervisor_sets_the_announcement_and_callers_hear_it_in_their_languag
     english, spanish = "Leaf pickup starts Monday.", "La recogida de hojas empieza el lunes."
     page = signed_in_page("supervisor")
     page.goto("/staff/supervisor/line")
-    page.get_by_label("Information announcement in English").fill(english)
-    page.get_by_label("Information announcement in Spanish").fill(spanish)
+    page.get_by_label("Information menu message in English").fill(english)
+    page.get_by_label("Information menu message in Spanish").fill(spanish)
     with page.expect_navigation():
         page.get_by_role("button", name="Save the information announcement").click()
     assert "callers in the information menu hear it" in page.locator("main").inner_text()
