@@ -3,8 +3,9 @@
     .venv/bin/python bench/bench_queue.py [--cases 1000000] [--database-url sqlite:///... | postgresql://...]
 
 Fills an empty (or a previously benched) database with generated cases by bulk insert (COPY on PostgreSQL),
-indexes dropped during the load and rebuilt after, then times each query the staff pages run (median of a few
-runs, after a warm-up) and prints the index the database's own plan uses. Exits 1 when a query misses its target.
+indexes (and the text index of migration 0007) dropped during the load and rebuilt after, then times each query
+the staff pages run (median of a few runs, after a warm-up) and prints the index the database's own plan uses.
+Exits 1 when a query misses its target.
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ RARE_WORD = "zeppelin"  # put in one description in 20,000: a text search that m
 # Milliseconds (median) each query must beat; the page itself adds rendering on top.
 TARGETS = {
     "first page (open, newest)": 50, "filtered page (type, dates, oldest)": 50, "deep page (keyset)": 50,
-    "overdue, due soonest": 50, "text in open cases": 150, "text in all cases (rare word)": 1500,
-    "every department, open": 50, "desk: by number": 10, "desk: by phone": 20, "desk: by street": 1500,
+    "overdue, due soonest": 50, "text in open cases": 150, "text in all cases (rare word)": 50,
+    # A word in a quarter of the cases: SQLite builds the FTS5 match set before reading the ordered index.
+    "text in all cases (common word)": 300, "text in all cases (street, partial)": 300,
+    "every department, open": 50, "desk: by number": 10, "desk: by phone": 20, "desk: by street": 300,
+    "desk: by street, one block": 50,
     "summary: open and overdue": 150, "summary: SLA, 30 days": 300,
 }
 
@@ -96,6 +100,7 @@ def load(database: Database, count: int) -> None:
     with database.engine.begin() as conn:
         for index in indexes:
             conn.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
+        text_index = _drop_text_index(conn)
     rows = generate(count - have, types, first)
     if database.engine.dialect.name == "postgresql":
         _copy(database, rows)
@@ -105,9 +110,33 @@ def load(database: Database, count: int) -> None:
     with database.engine.begin() as conn:
         for index in indexes:
             index.create(conn)
+        _restore_text_index(conn, text_index)
     _analyse(database)
     print(f"loaded {count - have:,} cases in {loaded - started:.0f} s, indexed and analysed in "
           f"{time.perf_counter() - loaded:.0f} s")
+
+
+def _drop_text_index(conn) -> list[str]:
+    """Drop the text index's triggers (SQLite) or GIN index (PostgreSQL) for the load; their DDL to restore them."""
+    if conn.dialect.name == "postgresql":
+        found = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_cases_words'")).scalars()
+        ddl = list(found)
+        conn.execute(text("DROP INDEX IF EXISTS ix_cases_words"))
+        return ddl
+    ddl = list(conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases' "
+                                 "AND name LIKE 'cases_text_%'")).scalars())
+    for name in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                  "AND name LIKE 'cases_text_%'")).scalars().all():
+        conn.execute(text(f"DROP TRIGGER {name}"))
+    return ddl
+
+
+def _restore_text_index(conn, ddl: list[str]) -> None:
+    """Create the triggers or the GIN index again; FTS5 then reads every case anew ('rebuild')."""
+    for statement in ddl:
+        conn.exec_driver_sql(statement)
+    if conn.dialect.name == "sqlite" and ddl:
+        conn.execute(text("INSERT INTO cases_text(cases_text) VALUES ('rebuild')"))
 
 
 def _analyse(database: Database) -> None:
@@ -181,7 +210,7 @@ def plan(database: Database, statement: str, parameters) -> str:
     used = []
     for line in lines:
         for word in line.replace("(", " ").split():
-            if word.startswith(("ix_", "sqlite_autoindex", "cases_pkey")) and word not in used:
+            if word.startswith(("ix_", "sqlite_autoindex", "cases_pkey", "cases_text")) and word not in used:
                 used.append(word)
     scans = [line.strip() for line in lines if "SCAN cases" in line and "INDEX" not in line
              or "Seq Scan on cases" in line]
@@ -233,10 +262,13 @@ def scenarios(database: Database) -> list:
         ("overdue, due soonest", page(overdue=True, sort="due")),
         ("text in open cases", page(text="Park Terrace")),
         ("text in all cases (rare word)", page(text=RARE_WORD, status="all")),
+        ("text in all cases (common word)", page(text="broken", status="all")),
+        ("text in all cases (street, partial)", page(text="wethersf ave", status="all")),
         ("every department, open", lambda s: queries.queue_page(s, QueueFilter(department_id=None), NOW, PAGE)),
         ("desk: by number", lambda s: [queries.by_number(s, number)]),
         ("desk: by phone", lambda s: queries.by_phone(s, phone, [], PAGE)),
         ("desk: by street", lambda s: queries.by_street(s, "Zion Street", PAGE)),
+        ("desk: by street, one block", lambda s: queries.by_street(s, "2417 Zion", PAGE)),
         ("summary: open and overdue", lambda s: sla.open_and_overdue(s, NOW, department_id=dpw.id)),
         ("summary: SLA, 30 days", lambda s: sla.compliance_by_type(s, NOW - timedelta(days=30), NOW, NOW,
                                                                      department_id=dpw.id)),

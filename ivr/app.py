@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import cases, health, logs, metrics, privacy, staff
+from .announcements import AnnouncementCache
 from .closures import ClosureCache
 from .core.engine import Engine
 from .core.flows import Flow, load_flow, validate
@@ -41,6 +42,7 @@ class LineState:
     db: Database
     action_handlers: dict
     closure_cache: ClosureCache
+    announcement_cache: AnnouncementCache
 
 
 def load_line(settings: Settings, flows_dir: Path, prompts_dir: Path,
@@ -77,7 +79,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         require_database_matches_config(database, settings, app.logger)
     app.extensions["ivr"] = LineState(settings=settings, catalog=catalog, flow=flow, engine=engine, line=line,
                                       db=database, action_handlers=dict(actions.HANDLERS),
-                                      closure_cache=ClosureCache(settings.database.closure_cache_seconds))
+                                      closure_cache=ClosureCache(settings.database.closure_cache_seconds),
+                                      announcement_cache=AnnouncementCache(settings.database.closure_cache_seconds))
 
     hops = settings.web.proxy_hops
     if hops:

@@ -52,6 +52,8 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, lazy={
+    "announcement": (".announcement_cli", "announcement",
+                     "The information menu's announcement (`ivr announcement set --en --es|clear|show`)."),
     "open311": (".open311.cli", "open311", "Open311 GeoReport v2 API keys (`ivr open311 key add|revoke|list`)."),
     "staff": (".staff.cli", "staff", "Staff console accounts (`ivr staff add|disable|reset-password|list`)."),
     "report": (".staff.report_cli", "report", "Reports: `ivr report sla --from --to [--csv]`."),

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,9 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .models import Closure, utcnow
-
-# Every cache in this process, so a switch made here is seen here at once (other processes within their TTL).
-_CACHES: weakref.WeakSet[ClosureCache] = weakref.WeakSet()
+from .read_cache import ReadThroughCache, forget_everywhere
 
 
 @dataclass(frozen=True)
@@ -26,38 +22,17 @@ class ClosureNotice:
     message_es: str | None
 
 
-class ClosureCache:
+class ClosureCache(ReadThroughCache[ClosureNotice | None]):
     """The closure switch as last read, trusted for a few seconds: one query per worker and interval, not per turn."""
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
-        self.seconds = seconds
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._value: ClosureNotice | None = None
-        self._until = float("-inf")
-        _CACHES.add(self)
-
-    def current(self, session: Session) -> ClosureNotice | None:
-        """The closure in force, read again once the last reading is older than `seconds`."""
-        with self._lock:
-            if self.clock() < self._until:
-                return self._value
-        closure = active_closure(session)
-        value = ClosureNotice(closure.message_en, closure.message_es) if closure is not None else None
-        with self._lock:
-            self._value, self._until = value, self.clock() + self.seconds
-        return value
-
-    def forget(self) -> None:
-        """Read the switch again on next use."""
-        with self._lock:
-            self._until = float("-inf")
+        super().__init__(_notice, seconds, clock)
 
 
-def _forget_everywhere() -> None:
-    """A switch made in this process takes effect in it at once."""
-    for cache in list(_CACHES):
-        cache.forget()
+def _notice(session: Session) -> ClosureNotice | None:
+    """The closure in force, copied."""
+    closure = active_closure(session)
+    return ClosureNotice(closure.message_en, closure.message_es) if closure is not None else None
 
 
 def active_closure(session: Session) -> Closure | None:
@@ -81,7 +56,7 @@ def start_closure(session: Session, message_en: str | None, message_es: str | No
                       started_at=utcnow())
     session.add(closure)
     session.flush()
-    _forget_everywhere()
+    forget_everywhere()
     return closure
 
 
@@ -93,5 +68,5 @@ def end_closure(session: Session, by: str) -> int:
         closure.ended_by = by
         ended += 1
     session.flush()
-    _forget_everywhere()
+    forget_everywhere()
     return ended

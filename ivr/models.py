@@ -302,3 +302,19 @@ class CallBack(Base):
     handled_by: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(String(500))
 
+
+
+# ---- Announcements set at run time (issue 9, migration 0007) -----------------------------------------------
+
+class Announcement(Base):
+    """The information menu's announcement in English and Spanish, set by a supervisor; cleared ends it."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_en: Mapped[str] = mapped_column(Text)
+    message_es: Mapped[str] = mapped_column(Text)
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    set_by: Mapped[str] = mapped_column(String(100))
+    cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    cleared_by: Mapped[str | None] = mapped_column(String(100))

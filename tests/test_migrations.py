@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from ivr.cases.text_search import SQLITE_TABLES, in_the_models
 from ivr.db import MIGRATION_LOCK_KEY, alembic_config, make_engine, normalise_url, upgrade
 from ivr.models import Base
 
@@ -30,6 +31,7 @@ def schema_differences(url: str) -> list:
                 # neither side declares server defaults, so any that appear are differences too.
                 "compare_type": True,
                 "compare_server_default": True,
+                "include_object": in_the_models,
             })
             return compare_metadata(context, Base.metadata)
     finally:
@@ -37,9 +39,10 @@ def schema_differences(url: str) -> list:
 
 
 def table_names(url: str) -> set[str]:
+    """The tables, without SQLite's text index (an FTS5 table and its own tables, migration 0007)."""
     engine = make_engine(url)
     try:
-        return set(inspect(engine).get_table_names())
+        return set(inspect(engine).get_table_names()) - SQLITE_TABLES
     finally:
         engine.dispose()
 

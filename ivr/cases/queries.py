@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..core.phone import normalise_us_number
 from ..models import Case
+from . import text_search
 from .numbers import parse
 
 # Status filters a queue offers: "active" (not closed) is what a department works from.
@@ -43,8 +44,7 @@ class QueueFilter:
             raise SearchError(f"unknown sort {self.sort!r}; use one of {', '.join(SORTS)}")
         if self.created_from and self.created_to and self.created_from >= self.created_to:
             raise SearchError("the 'created from' date must come before the 'created to' date")
-        if len(self.text) > TEXT_LONGEST:
-            raise SearchError(f"search text is limited to {TEXT_LONGEST} characters")
+        _check_text(self.text, allow_number=True)
 
 
 @dataclass(frozen=True)
@@ -83,14 +83,12 @@ def by_phone(session: Session, number: str, call_sids: list[str], limit: int) ->
 
 
 def by_street(session: Session, street: str, limit: int) -> list[Case]:
-    """Cases whose location mentions these words (any case), newest first."""
-    street = " ".join((street or "").split())
-    if len(street) < 3:
+    """Cases whose location has words starting with these (any case, any status), newest first."""
+    if len("".join(text_search.words(street))) < 3:
         raise SearchError("give at least three letters of the street")
-    if len(street) > TEXT_LONGEST:
-        raise SearchError(f"search text is limited to {TEXT_LONGEST} characters")
-    query = (select(Case).where(Case.location.ilike(_contains(street), escape="\\"))
-             .order_by(Case.requested_at.desc(), Case.id.desc()).limit(limit))
+    _check_text(street)
+    found = text_search.matching(_dialect(session), text_search.words(street), location_only=True)
+    query = select(Case).where(found).order_by(Case.requested_at.desc(), Case.id.desc()).limit(limit)
     return list(session.scalars(query.options(joinedload(Case.service_type), joinedload(Case.department))))
 
 
@@ -99,15 +97,25 @@ def made_during(session: Session, call_sid: str) -> list[Case]:
     return list(session.scalars(select(Case).where(Case.call_sid == call_sid).order_by(Case.id)))
 
 
-def _contains(text: str) -> str:
-    """A LIKE pattern for text anywhere, with LIKE's own wildcards taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def _check_text(text: str, allow_number: bool = False) -> None:
+    """Refuse search text that is too long, has too many words, or no letters or digits at all."""
+    if len(text) > TEXT_LONGEST:
+        raise SearchError(f"search text is limited to {TEXT_LONGEST} characters")
+    found = text_search.words(text)
+    if len(found) > text_search.MOST_WORDS:
+        raise SearchError(f"search for at most {text_search.MOST_WORDS} words")
+    if text.strip() and not found and not (allow_number and parse(text)):
+        raise SearchError("search for words or numbers: letters and digits (punctuation is ignored)")
+
+
+def _dialect(session: Session) -> str:
+    """The database's kind: each has its own text index."""
+    return session.get_bind().dialect.name
 
 
 # ---- the queue -------------------------------------------------------------------------------------------
 
-def _conditions(filters: QueueFilter, now: datetime) -> list:
+def _conditions(filters: QueueFilter, now: datetime, dialect: str) -> list:
     """The WHERE clauses of a filter; each leads with the columns of an index (see migration 0006)."""
     where = []
     if filters.department_id is not None:
@@ -126,15 +134,19 @@ def _conditions(filters: QueueFilter, now: datetime) -> list:
         where.append(Case.requested_at >= filters.created_from)
     if filters.created_to is not None:
         where.append(Case.requested_at < filters.created_to)
-    text = " ".join(filters.text.split())
-    if text:
-        digits = parse(text)
-        pattern = _contains(text)
-        found = [Case.description.ilike(pattern, escape="\\"), Case.location.ilike(pattern, escape="\\")]
-        if digits:
-            found.append(Case.number == digits)
-        where.append(or_(*found))
+    if filters.text.strip():
+        where.append(_text_condition(filters.text, dialect))
     return where
+
+
+def _text_condition(text: str, dialect: str):
+    """Words of the description or location, or the case's number (its digits are words no description has)."""
+    found = []
+    if search_words := text_search.words(text):
+        found.append(text_search.matching(dialect, search_words))
+    if number := parse(text):
+        found.append(Case.number == number)
+    return or_(*found)
 
 
 def encode_cursor(moment: datetime | None, case_id: int) -> str:
@@ -158,7 +170,7 @@ def queue_page(session: Session, filters: QueueFilter, now: datetime, size: int,
     """One page of a queue, sorted and filtered, starting after a cursor: fast at any depth (keyset paging)."""
     filters.check()
     cursor = decode_cursor(after) if after else None
-    where = _conditions(filters, now)
+    where = _conditions(filters, now, _dialect(session))
     if filters.sort == "due":
         rows = _due_page(session, where, size, cursor)
     else:

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from ivr.cases.text_search import in_the_models
 from ivr.db import make_engine, migration_lock
 from ivr.models import Base
 
@@ -15,7 +16,7 @@ def run_migrations_online() -> None:
     with connectable.connect() as connection, migration_lock(connection):
         # Configured only once the lock is held, so the revision Alembic reads is the one the other run left.
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
+                          render_as_batch=connection.dialect.name == "sqlite", include_object=in_the_models)
         with context.begin_transaction():
             context.run_migrations()
     connectable.dispose()

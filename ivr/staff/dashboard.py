@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
-from .. import closures
+from .. import announcements, closures
 from ..models import STAFF_ROLES
 from . import accounts, figures
 from .auth import current_staff, database, now, role_required, rules
@@ -17,7 +17,7 @@ from .security import staff_blueprint
 bp = staff_blueprint("dashboard", __name__, "/supervisor")
 DEFAULT_DAYS = 7
 AUDIT_PAGE = 50
-MESSAGE_LIMIT = 1000  # characters of an announcement: read aloud, it should be far shorter
+MESSAGE_LIMIT = announcements.LONGEST  # characters of an announcement, in each language
 
 
 def _settings():
@@ -41,7 +41,7 @@ def index():
     return render_template("staff/dashboard/index.html", board=board, outcomes=figures.OUTCOMES)
 
 
-# ---- the line: emergency closure and its announcements ----------------------------------------------------
+# ---- the line: emergency closure, its announcement, and the information menu's announcement ----------------
 
 @bp.get("/line")
 @role_required("supervisor")
@@ -52,14 +52,15 @@ def line():
         closure = None if active is None else {
             "since": active.started_at, "by": active.started_by,
             "message_en": active.message_en or "", "message_es": active.message_es or ""}
-    return render_template("staff/dashboard/line.html", closure=closure,
+        announcement = announcements.current(session)
+    return render_template("staff/dashboard/line.html", closure=closure, announcement=announcement,
                            configured=_settings().routing.announcement, limit=MESSAGE_LIMIT)
 
 
-def _messages() -> tuple[str, str]:
+def _messages(prefix: str = "message") -> tuple[str, str]:
     """The announcement in English and Spanish from the form, trimmed and bounded."""
-    english = request.form.get("message_en", "").strip()
-    spanish = request.form.get("message_es", "").strip()
+    english = request.form.get(f"{prefix}_en", "").strip()
+    spanish = request.form.get(f"{prefix}_es", "").strip()
     if len(english) > MESSAGE_LIMIT or len(spanish) > MESSAGE_LIMIT:
         abort(400, f"an announcement may be at most {MESSAGE_LIMIT} characters")
     return english, spanish
@@ -95,6 +96,31 @@ def end_closure():
         if ended:
             accounts.audit(session, user.actor, "closure_ended", now(), target="line")
     flash("The emergency closure is over; regular hours apply." if ended else "No emergency closure was in force.")
+    return redirect(url_for("dashboard.line"))
+
+
+@bp.post("/line/announcement")
+@role_required("supervisor")
+def set_announcement():
+    """Set the information menu's announcement (as `ivr announcement set` does); audited."""
+    english, spanish = _messages("announcement")
+    with database().session() as session:
+        try:
+            announcements.set_announcement(session, english, spanish, current_staff().actor, now())
+        except announcements.AnnouncementError as exc:
+            flash(f"Not set: {exc}.", "error")
+            return redirect(url_for("dashboard.line"))
+    flash("The announcement is set: callers in the information menu hear it in their language.")
+    return redirect(url_for("dashboard.line"))
+
+
+@bp.post("/line/announcement/clear")
+@role_required("supervisor")
+def clear_announcement():
+    """Clear the information menu's announcement (as `ivr announcement clear` does); config's default applies."""
+    with database().session() as session:
+        cleared = announcements.clear_announcement(session, current_staff().actor, now())
+    flash("The announcement is cleared." if cleared else "No announcement was set.")
     return redirect(url_for("dashboard.line"))
 
 

@@ -117,7 +117,8 @@ def _play_turn(hook: Webhook, make_turn, arriving: bool = False) -> Response:
                                    route_for(hook.to_number), arriving=arriving)
             turn = make_turn(call)
             services = CallServices(state.line, state.catalog, session, _now(), route=call.route,
-                                    action_handlers=state.action_handlers, closure_cache=state.closure_cache)
+                                    action_handlers=state.action_handlers, closure_cache=state.closure_cache,
+                                    announcement_cache=state.announcement_cache)
             outcome = state.engine.advance(turn, services)
             response = _renderer().render(outcome)
             # An emergency-word interrupt is logged as such, so supervisors can review those calls.

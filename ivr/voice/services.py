@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from .. import closures
+from .. import announcements, closures
 from ..core.engine import ActionResult, Context, Destination, DirectoryEntry, QueueTarget
 from ..core.prompts import LANGUAGES, Catalog, Deferred
 from ..core.schedule import Schedule
@@ -65,7 +65,8 @@ class CallServices:
 
     def __init__(self, line: LineConfig, catalog: Catalog, session: Session | None, now: datetime,
                  route: str = "unknown", action_handlers: dict | None = None,
-                 closure_cache: closures.ClosureCache | None = None):
+                 closure_cache: closures.ClosureCache | None = None,
+                 announcement_cache: announcements.AnnouncementCache | None = None):
         self.line = line
         self.catalog = catalog
         self.session = session
@@ -73,6 +74,7 @@ class CallServices:
         self.route = route
         self.action_handlers = action_handlers or {}
         self.closure_cache = closure_cache
+        self.announcement_cache = announcement_cache
         self._closure_loaded = False
         self._closure = None
 
@@ -89,6 +91,14 @@ class CallServices:
                 self._closure = closures.active_closure(self.session)
             self._closure_loaded = True
         return self._closure
+
+    def announcement(self, lang: str) -> str:
+        """The information menu's announcement: set by a supervisor at run time, else config's ('' if neither)."""
+        configured = self.line.settings.routing.announcement
+        if self.session is None:
+            return configured[lang]
+        read = self.announcement_cache.current if self.announcement_cache is not None else announcements.current
+        return announcements.heard(read(self.session), configured, lang)
 
     def is_open(self) -> bool:
         """Whether representatives are answering now."""
@@ -126,9 +136,8 @@ class CallServices:
         closure_message = ""
         if closure is not None:
             closure_message = (closure.message_es if lang == "es" else closure.message_en) or ""
-        announcement = self.line.settings.routing.announcement[lang] or closure_message
-        if not announcement:
-            announcement = self.catalog.text(lang, "info.no_announcements")
+        announcement = Deferred(lambda: self.announcement(lang) or closure_message
+                                or self.catalog.text(lang, "info.no_announcements"))
         department = self.line.settings.department(ctx.answers.get("departments") or "")
         return {
             "hours": self.line.hours_text[lang],

@@ -128,6 +128,37 @@ def test_the_closure_switch_closes_the_line_for_the_next_caller(app, live_server
     assert until(lambda: not hears(app, live_server, "emergency closure"), wait)
 
 
+def announcement_heard(app, live_server, lang_key: str) -> str:
+    """What a caller hears at the information menu's "current announcements", in the language of lang_key."""
+    call = dial(app, live_server)
+    call.press(lang_key)
+    call.press("3")
+    call.press("6")
+    heard = call.heard()[-2]
+    call.hangup()
+    return heard
+
+
+def test_a_supervisor_sets_the_announcement_and_callers_hear_it_in_their_language(app, live_server,
+                                                                                  signed_in_page, screenshot):
+    english, spanish = "Leaf pickup starts Monday.", "La recogida de hojas empieza el lunes."
+    page = signed_in_page("supervisor")
+    page.goto("/staff/supervisor/line")
+    page.get_by_label("Information menu message in English").fill(english)
+    page.get_by_label("Information menu message in Spanish").fill(spanish)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save the information announcement").click()
+    assert "callers in the information menu hear it" in page.locator("main").inner_text()
+    assert "by staff:supervisor" in page.locator("#announcement-state").inner_text()
+    screenshot(page, "line-announcement")
+    wait = app.extensions["ivr"].settings.database.closure_cache_seconds + 2  # the other worker's cached reading
+    assert until(lambda: announcement_heard(app, live_server, "2") == spanish, wait)
+    assert until(lambda: announcement_heard(app, live_server, "1") == english, wait)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Clear the information announcement").click()
+    assert until(lambda: announcement_heard(app, live_server, "1") == "There are no announcements right now.", wait)
+
+
 def test_a_supervisor_adds_an_account_with_the_keyboard_alone(page, signed_in_page, screenshot):
     signed_in_page("supervisor")
     page.goto("/staff/supervisor/accounts")

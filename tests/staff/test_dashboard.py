@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ivr import cases
 from ivr.cases import NewCase
-from ivr.models import Call, CallTurn, Closure, StaffAuditEvent
+from ivr.models import Announcement, Call, CallTurn, Closure, StaffAuditEvent
 from ivr.staff import accounts
 from tests.conftest import STAFF_PASSWORD, form_token, hartford, sign_in
 
@@ -221,6 +221,62 @@ def test_a_closure_without_announcement_is_allowed(db, staff_client):
     db.expire_all()
     [closure] = db.scalars(select(Closure)).all()
     assert closure.message_en is None and closure.ended_at is None
+
+
+# ---- the information menu's announcement ------------------------------------------------------------------
+
+def heard_in_the_information_menu(phone, lang_key: str) -> str:
+    call = phone()
+    call.press(lang_key)
+    call.press("3")
+    call.press("6")  # current announcements
+    return call.heard()[-2]
+
+
+def test_a_supervisor_sets_and_clears_the_announcement_callers_hear_audited(db, staff_client, phone):
+    supervisor = staff_client("supervisor")
+    answer = post(supervisor, "/staff/supervisor/line/announcement",
+                  {"announcement_en": "Bulky pickup is moved to Friday.",
+                   "announcement_es": "La recogida de objetos grandes pasa al viernes."})
+    assert answer.status_code == 302
+    page = supervisor.get("/staff/supervisor/line").get_data(as_text=True)
+    assert "Bulky pickup is moved to Friday." in page and "by staff:supervisor" in page
+    assert heard_in_the_information_menu(phone, "1") == "Bulky pickup is moved to Friday."
+    assert heard_in_the_information_menu(phone, "2") == "La recogida de objetos grandes pasa al viernes."
+
+    post(supervisor, "/staff/supervisor/line/announcement/clear")
+    assert heard_in_the_information_menu(phone, "2") == "No hay anuncios en este momento."
+    db.expire_all()
+    [row] = db.scalars(select(Announcement)).all()
+    assert row.set_by.startswith("staff:supervisor") and row.cleared_by == row.set_by
+    audit = [e.action for e in db.scalars(select(StaffAuditEvent).order_by(StaffAuditEvent.id))
+             if e.target == "announcement"]
+    assert audit == ["announcement_set", "announcement_cleared"]
+
+
+def test_the_announcement_in_one_language_only_is_refused(db, staff_client):
+    supervisor = staff_client("supervisor")
+    post(supervisor, "/staff/supervisor/line/announcement", {"announcement_en": "Only English.", "announcement_es": ""})
+    assert "both English and Spanish" in supervisor.get("/staff/supervisor/line").get_data(as_text=True)
+    assert db.scalars(select(Announcement)).all() == []
+
+
+@pytest.mark.parametrize(("role", "department"), [("department", "dpw"), ("operator", None)])
+def test_only_supervisors_set_the_announcement(db, staff_client, role, department):
+    client = staff_client(role, department)
+    token = form_token(client, "/staff/")
+    for url in ("/staff/supervisor/line/announcement", "/staff/supervisor/line/announcement/clear"):
+        answer = client.post(url, data={"announcement_en": "Hi.", "announcement_es": "Hola.", "csrf_token": token})
+        assert answer.status_code == 403
+    assert db.scalars(select(Announcement)).all() == []
+
+
+def test_setting_the_announcement_needs_the_csrf_token(db, staff_client):
+    supervisor = staff_client("supervisor")
+    answer = supervisor.post("/staff/supervisor/line/announcement",
+                             data={"announcement_en": "Hi.", "announcement_es": "Hola."})
+    assert answer.status_code == 400
+    assert db.scalars(select(Announcement)).all() == []
 
 
 # ---- accounts and the audit log --------------------------------------------------------------------------
