@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, request
-from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
+from .. import calls
 from ..core.engine import LANGUAGES, Speak
 from ..interpreting import (
     INTERPRETER,
@@ -33,7 +33,6 @@ from ..interpreting import (
     is_call_sid,
     redirect,
 )
-from ..models import Call
 from .routes import _conference_url, _fallback, _state, _turn_url, bp, timed, twiml_response
 from .signature import twilio_signed
 from .twiml import conference_leg, hold, join_conference
@@ -57,20 +56,15 @@ def _empty() -> object:
     return twiml_response(VoiceResponse())
 
 
-def _locked_call(session, call_sid: str) -> Call | None:
-    """The caller's row, locked until commit so two callbacks at once cannot both act on it (PostgreSQL)."""
-    return session.scalars(select(Call).where(Call.call_sid == call_sid).with_for_update()).first()
-
-
-def _record(call: Call) -> dict | None:
+def _record(call) -> dict | None:
     """A copy of what the line knows of the call's three-way call."""
     record = (call.answers or {}).get(KEY)
     return dict(record) if isinstance(record, dict) else None
 
 
-def _save(call: Call, record: dict, **more) -> None:
-    """Write the record back into the answers (a new dict, so the JSON column is seen to change)."""
-    call.answers = {**(call.answers or {}), KEY: record, **more}
+def _save(call, record: dict, **more) -> None:
+    """Write the record back into the call's answers."""
+    calls.update_answers(call, **{KEY: record}, **more)
 
 
 # ---- the caller: dial the others in, then join the room ---------------------------------------------------
@@ -99,7 +93,7 @@ def dial_in():
         more = CALLBACK_REASON
     try:
         with state.db.session(writes=True) as session:
-            call = _locked_call(session, call_sid)
+            call = calls.for_update(session, call_sid)
             if call is not None:
                 _save(call, record, **more)
     except Exception as exc:  # the room works without the record; only a later failure goes unnoticed
@@ -117,7 +111,7 @@ def _language_asked(call_sid: str) -> str | None:
     """The language the caller named, if any (answers.interpretation_language): a nicety, never a failure."""
     try:
         with _state().db.session() as session:
-            answers = session.scalars(select(Call.answers).where(Call.call_sid == call_sid)).first() or {}
+            answers = calls.answers_of(session, call_sid)
     except Exception as exc:
         log.warning("interpretation: the caller's language was not read (%s)", type(exc).__name__)
         return None
@@ -175,7 +169,7 @@ def leg_status():
     state = _state()
     try:
         with state.db.session(writes=True) as session:
-            plan = _give_up(_locked_call(session, caller), role)
+            plan = _give_up(calls.for_update(session, caller), role)
     except Exception as exc:
         log.error("interpretation: the %s's %s for %s was not handled (%s)", role, status, caller,
                   type(exc).__name__)
@@ -188,7 +182,7 @@ def leg_status():
     return _empty()
 
 
-def _give_up(call: Call | None, role: str) -> tuple[str, list[str]] | None:
+def _give_up(call, role: str) -> tuple[str, list[str]] | None:
     """Mark the three-way call unreachable: (where the caller goes, the other legs to stop); None to do nothing."""
     record = _record(call) if call is not None else None
     if record is None or record.get("state") != WAITING:
@@ -218,7 +212,7 @@ def conference_event():
     state = _state()
     try:
         with state.db.session(writes=True) as session:
-            call = _locked_call(session, caller)
+            call = calls.for_update(session, caller)
             record = _record(call) if call is not None else None
             if record is None:
                 return _empty()
@@ -234,7 +228,7 @@ def conference_event():
     return _empty()
 
 
-def _joined(call: Call, record: dict, participant: str | None) -> None:
+def _joined(call, record: dict, participant: str | None) -> None:
     """Note which leg joined; with both in the room the three-way call is connected."""
     role = next((role for role, sid in record.get("legs", {}).items() if sid == participant), None)
     if role is None or role in record.get("joined", []):
@@ -245,7 +239,7 @@ def _joined(call: Call, record: dict, participant: str | None) -> None:
     _save(call, record)
 
 
-def _ended(call: Call, record: dict) -> list[str]:
+def _ended(call, record: dict) -> list[str]:
     """The room is over for the caller: the legs that never joined, to stop (they would ring into an empty room)."""
     if record.get("state") not in (WAITING, CONNECTED):
         return []
