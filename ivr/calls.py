@@ -124,6 +124,21 @@ def record_turn(session: Session, call: CallState | Call, *, language: str, answ
                                     "next_node": next_node, "at": utcnow()})
 
 
+def for_update(session: Session, call_sid: str) -> Call | None:
+    """The call's row, locked until commit (PostgreSQL), for webhooks that change a call between its turns."""
+    return session.scalars(_BY_SID.with_for_update(), {"call_sid": call_sid}).first()
+
+
+def answers_of(session: Session, call_sid: str) -> dict:
+    """A call's answers; empty for a call never seen."""
+    return session.scalars(select(Call.answers).where(Call.call_sid == call_sid)).first() or {}
+
+
+def update_answers(call: Call, **changes) -> None:
+    """Set some of a call's answers (a new dict, so the JSON column is seen to change)."""
+    call.answers = {**(call.answers or {}), **changes}
+
+
 def record_end(session: Session, call: Call, final_status: str | None, duration_seconds: int | None) -> None:
     """Twilio's final word on a call; a call that achieved nothing recorded is one the caller hung up."""
     call.final_status = final_status

@@ -77,13 +77,29 @@ class RepresentativeSettings:
     hold_music_url: str
 
 
+DTMF_KEYS = frozenset("0123456789*#w")  # what SendDigits may hold (w: half a second's wait)
+REST_REQUESTS_PER_TURN = 3  # the interpretation turn: the representative, the interpreter, and undoing the first
+
+
 @dataclass(frozen=True)
 class InterpretationSettings:
-    """The telephone interpretation service and the account code sent to it."""
+    """The three-way call with a telephone interpreter: who is dialled into the conference, and the DTMF sent."""
 
     number: str
     send_digits: str
     dial_timeout: int
+    representative_number: str  # empty = [representative] call_center_number
+    api_timeout: float  # seconds per REST request while the caller waits for the turn
+    language_codes: Mapping[str, str]  # a language the caller named -> the service's code for it, sent as DTMF
+
+    def __post_init__(self) -> None:
+        for name, digits in (("send_digits", self.send_digits), *self.language_codes.items()):
+            if set(digits) - DTMF_KEYS:
+                raise ValueError(f"{name}: {digits!r} holds characters a phone cannot send (0-9, *, #, w)")
+        # Twilio gives up on a webhook after 15 s: every REST request of the turn must fit, with room to answer.
+        if not 0 < self.api_timeout * REST_REQUESTS_PER_TURN < TWILIO_WEBHOOK_SECONDS - 2:
+            raise ValueError(f"api_timeout: {REST_REQUESTS_PER_TURN} requests of {self.api_timeout} s must end "
+                             f"well within Twilio's {TWILIO_WEBHOOK_SECONDS} s for a webhook")
 
 
 @dataclass(frozen=True)
@@ -432,7 +448,8 @@ class _Layers:
         """Merge nested tables leaf by leaf."""
         for key, value in tables.items():
             path = (*prefix, str(key))
-            if isinstance(value, Mapping) and not _is_leaf(path):
+            # An empty table is kept as one (a language table with no entries yet), not dropped as missing.
+            if isinstance(value, Mapping) and value and not _is_leaf(path):
                 self.add_tables(value, origin, path)
             else:
                 self.add(path, value, origin)

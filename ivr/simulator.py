@@ -6,12 +6,18 @@ the status callback when the call ends. Flask is deliberately not imported: the 
 drives a live server over HTTP (``HttpTransport``) or a Flask test client (``WsgiTransport``).
 
 Transcript line kinds: say, play, pause, you (caller input), dial, enqueue, record, hangup,
-event (simulated outcomes: dial result, agent connected), http (non-2xx or non-TwiML answer),
+event (simulated outcomes: dial result, agent connected, in conference), http (non-2xx or non-TwiML answer),
 unknown (verbs the simulator does not execute).
+
+<Dial><Conference> leaves the call "in conference" (``Call.conference``) until the test plays Twilio's side:
+``conference_event`` posts the room's status callbacks, ``leave_conference`` ends the <Dial> (its action is
+called), ``follow_redirect`` does what a REST ``Calls update Url`` does, and ``Simulator.outbound_status`` posts
+a REST-created call's status callback.
 """
 
 import re
 import secrets
+import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -31,6 +37,11 @@ SECONDS_PER_TURN = 5
 ANSWERED_DIAL_SECONDS = "42"
 QUEUE_SECONDS = "15"
 MAX_REQUESTS = 200
+# Conference events by the short name <Conference statusCallbackEvent> subscribes to them with.
+CONFERENCE_EVENTS = {"conference-start": "start", "conference-end": "end", "participant-join": "join",
+                     "participant-leave": "leave", "participant-mute": "mute", "participant-unmute": "mute",
+                     "participant-hold": "hold", "participant-unhold": "hold", "participant-modify": "modify"}
+FINAL_CALL_STATUSES = {"completed", "busy", "no-answer", "failed", "canceled"}
 
 
 class SimulatorError(Exception):
@@ -141,6 +152,22 @@ class Line:
 
 
 @dataclass
+class Room:
+    """The conference a call joined with <Dial><Conference>, and the <Dial> that put it there."""
+
+    name: str
+    sid: str
+    dial: ET.Element
+    noun: ET.Element
+    events_sent: int = 0
+
+
+def twilio_time() -> str:
+    """Now, as Twilio writes timestamps in its callbacks (RFC 2822)."""
+    return time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+
+
+@dataclass
 class Exchange:
     """One webhook request the simulator made and the status it got back."""
 
@@ -199,6 +226,27 @@ class Simulator:
         """Compute X-Twilio-Signature exactly as Twilio does."""
         return self.validator.compute_signature(url, params)
 
+    def deliver(self, url: str, method: str, params: dict[str, str]) -> tuple[str, dict[str, str], Response]:
+        """Sign and send one request as Twilio does; returns the URL and parameters sent, and the answer."""
+        method = method.upper()
+        if method == "GET":
+            # Twilio moves the parameters into the query string and signs the resulting URL.
+            url += ("&" if urlsplit(url).query else "?") + urlencode(params)
+            params = {}
+        headers = {"X-Twilio-Signature": self.sign(url, params), "User-Agent": "TwilioProxy/1.1"}
+        return url, params, self.transport.request(method, url, params, headers)
+
+    def outbound_status(self, url: str, call_sid: str, to: str, from_: str, status: str, method: str = "POST",
+                        duration: int = 0, sequence: int = 0) -> Response:
+        """Post the status callback of a call the app created through the REST API (Calls create)."""
+        params = {"CallSid": call_sid, "AccountSid": self.account_sid, "From": from_, "To": to, "Called": to,
+                  "Caller": from_, "CallStatus": status, "Direction": "outbound-api", "ApiVersion": API_VERSION,
+                  "CallbackSource": "call-progress-events", "SequenceNumber": str(sequence),
+                  "Timestamp": twilio_time()}
+        if status in FINAL_CALL_STATUSES:
+            params["CallDuration"] = str(duration)
+        return self.deliver(url, method, params)[2]
+
 
 class Call:
     """One simulated call: the transcript so far and the caller's controls."""
@@ -219,6 +267,8 @@ class Call:
         self._doc_url = sim.url(sim.voice_path)
         self._pending: ET.Element | None = None
         self._voice_requests = 0
+        self.room: Room | None = None  # the last conference joined (kept after leaving, for its late events)
+        self._in_room = False
 
     # --- what the caller observes -------------------------------------------------------------
 
@@ -231,6 +281,11 @@ class Call:
     def pending_verb(self) -> str | None:
         """The tag of the verb waiting for the caller ("Gather" or "Record"), if any."""
         return self._pending.tag if self.waiting_for_input else None
+
+    @property
+    def conference(self) -> str | None:
+        """The name of the conference the call is in now, if any."""
+        return self.room.name if self._in_room and not self.ended else None
 
     def heard(self) -> list[str]:
         """Return the texts of every <Say> the caller heard (and Twilio's error message), in order."""
@@ -283,6 +338,7 @@ class Call:
         if self.ended:
             raise SimulatorError("the call has already ended")
         self._add("you", "hangup")
+        self._in_room = False  # a caller who hangs up in a conference leaves it; its <Dial> action is not called
         pending, self._pending = self._pending, None
         if pending is not None and pending.tag == "Record":
             params = self._recording_params(SECONDS_PER_TURN) | {"Digits": "hangup"}
@@ -290,11 +346,66 @@ class Call:
         self._end()
         return self
 
+    # --- Twilio's side of a conference -------------------------------------------------------
+
+    def conference_event(self, event: str, call_sid: str | None = None, **fields: str) -> Response:
+        """Post one of the room's status callbacks (e.g. "participant-join" of another call), as Twilio does.
+
+        Only events the <Conference> subscribed to are sent; participant events carry the participant's
+        CallSid (the caller's by default) and its flags, which `fields` may set (EndConferenceOnExit="true").
+        """
+        room = self.room
+        if room is None:
+            raise SimulatorError("the call has not joined a conference")
+        url = room.noun.get("statusCallback")
+        if not url or CONFERENCE_EVENTS.get(event) not in room.noun.get("statusCallbackEvent", "").split():
+            raise SimulatorError(f"the conference does not report {event!r}")
+        room.events_sent += 1
+        params = {"AccountSid": self.sim.account_sid, "ConferenceSid": room.sid, "FriendlyName": room.name,
+                  "StatusCallbackEvent": event, "Timestamp": twilio_time(), "SequenceNumber": str(room.events_sent)}
+        if event.startswith("participant-"):
+            own = call_sid is None or call_sid == self.call_sid
+            params |= {"CallSid": call_sid or self.call_sid, "Muted": "false", "Hold": "false", "Coaching": "false",
+                       "EndConferenceOnExit": room.noun.get("endConferenceOnExit", "false") if own else "false",
+                       "StartConferenceOnEnter": room.noun.get("startConferenceOnEnter", "true") if own else "true"}
+        params |= fields
+        url, params, answer = self.sim.deliver(self._resolve(url), room.noun.get("statusCallbackMethod", "POST"),
+                                               params)
+        self.requests.append(Exchange(room.noun.get("statusCallbackMethod", "POST").upper(), url, params,
+                                      answer.status, answer.body))
+        return answer
+
+    def leave_conference(self, dial_status: str = "answered") -> "Call":
+        """The room ended around the caller: Twilio ends the <Dial> and calls its action (or goes on)."""
+        dial = self._leave_room()
+        self._add("event", f"conference over: {dial_status}")
+        if dial.get("action"):
+            self._fetch(self._action_url(dial), dial.get("method", "POST"), {"DialCallStatus": dial_status})
+        return self._run()
+
+    def follow_redirect(self, url: str, method: str = "POST") -> "Call":
+        """What a REST Calls update with Url does: the call drops what it is doing and runs the TwiML at `url`."""
+        if self.ended:
+            raise SimulatorError("the call has ended")
+        if self._in_room:
+            self._leave_room()  # the <Dial> is abandoned: its action is not called
+        self._pending = None
+        self._add("event", "redirected through the REST API")
+        self._fetch(url, method, {})
+        return self._run()
+
+    def _leave_room(self) -> ET.Element:
+        """Take the call out of its conference; the <Dial> that put it there."""
+        if not self._in_room or self.ended:
+            raise SimulatorError("the call is not in a conference")
+        self._in_room = False
+        return self.room.dial
+
     # --- the TwiML interpreter ----------------------------------------------------------------
 
     def _run(self) -> "Call":
-        """Execute verbs until the call waits for the caller or ends."""
-        while not self.ended and self._pending is None:
+        """Execute verbs until the call waits for the caller (or in a conference) or ends."""
+        while not self.ended and self._pending is None and not self._in_room:
             if not self._verbs:
                 self._end()  # Twilio hangs up when a document runs out of verbs
                 break
@@ -350,8 +461,14 @@ class Call:
         self._end()
 
     def _verb_dial(self, el: ET.Element) -> None:
-        """Dial out; the outcome is simulated from next_dial_result."""
+        """Dial out; the outcome is simulated from next_dial_result (a conference waits for the test)."""
         self._add("dial", describe_dial(el))
+        noun = el.find("Conference")
+        if noun is not None:
+            self.room = Room((noun.text or "").strip(), random_sid("CF"), el, noun)
+            self._in_room = True
+            self._add("event", f"in conference {self.room.name}")
+            return
         result, self.next_dial_result = self.next_dial_result, self.sim.dial_result
         if result not in DIAL_RESULTS:
             raise ValueError(f"dial result {result!r} is not one of {sorted(DIAL_RESULTS)}")
@@ -452,14 +569,8 @@ class Call:
 
     def _send(self, url: str, method: str, params: dict[str, str]) -> Response:
         """Sign and send a request, logging it in self.requests."""
-        method = method.upper()
-        if method == "GET":
-            # Twilio moves the parameters into the query string and signs the resulting URL.
-            url += ("&" if urlsplit(url).query else "?") + urlencode(params)
-            params = {}
-        headers = {"X-Twilio-Signature": self.sim.sign(url, params), "User-Agent": "TwilioProxy/1.1"}
-        answer = self.sim.transport.request(method, url, params, headers)
-        self.requests.append(Exchange(method, url, params, answer.status, answer.body))
+        url, params, answer = self.sim.deliver(url, method, params)
+        self.requests.append(Exchange(method.upper(), url, params, answer.status, answer.body))
         return answer
 
     def _base_params(self, call_status: str) -> dict[str, str]:

@@ -561,3 +561,80 @@ def test_interactive_bad_input_then_hangup(app, sim):
     assert printed[-3:] == [f"CALLER HEARS (en-US): {MENU}", "CALLER HANGS UP", "-- call ended --"]
     assert call.ended
     assert [hit["path"] for hit in received(app)][-1] == "/voice/status"
+
+
+# --- <Dial><Conference>: the call waits in the room while the test plays Twilio's side ------------------
+
+def conference_app(app: Flask) -> Flask:
+    """Routes for a caller put in a conference that reports its events, and where it goes afterwards."""
+
+    def room():
+        r = VoiceResponse()
+        r.say("Joining.")
+        r.dial(action="/voice/room-done", method="POST").conference(
+            "room-1", start_conference_on_enter=False, end_conference_on_exit=True, wait_url="/voice/hold",
+            status_callback="/voice/room-events", status_callback_event="join end")
+        r.say("never reached while in the room")
+        return twiml(r)
+
+    views = {"/voice/room": room, "/voice/room-events": lambda: twiml(VoiceResponse()),
+             "/voice/room-done": lambda: saying(f"Room over: {request.values.get('DialCallStatus')}.", hangup=True),
+             "/voice/elsewhere": lambda: saying("Moved by the API.", hangup=True)}
+    for path, view in views.items():
+        app.add_url_rule(path, path, view, methods=["POST"])
+    return app
+
+
+def in_room(app: Flask):
+    conference_app(app)
+    return simulator(app, voice_path="/voice/room").dial()
+
+
+def test_a_conference_keeps_the_call_in_the_room_with_what_it_heard(app):
+    call = in_room(app)
+    assert call.conference == "room-1" and not call.ended and not call.waiting_for_input
+    assert call.heard() == ["Joining."]
+    assert [line.text for line in call.transcript if line.kind in ("dial", "event")] == [
+        "conference:room-1", "in conference room-1"]
+    with pytest.raises(SimulatorError):
+        call.press("1")
+
+
+def test_conference_events_are_signed_and_carry_twilios_fields(app):
+    call = in_room(app)
+    answer = call.conference_event("participant-join", "CA" + "3" * 32, EndConferenceOnExit="true")
+    assert answer.status == 200  # the stand-in app checked the signature
+    [hit] = received(app, "/voice/room-events")
+    assert hit["form"] == {"AccountSid": ACCOUNT_SID, "ConferenceSid": call.room.sid, "FriendlyName": "room-1",
+                           "StatusCallbackEvent": "participant-join", "Timestamp": hit["form"]["Timestamp"],
+                           "SequenceNumber": "1", "CallSid": "CA" + "3" * 32, "Muted": "false", "Hold": "false",
+                           "Coaching": "false", "EndConferenceOnExit": "true", "StartConferenceOnEnter": "true"}
+    assert re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d \+0000", hit["form"]["Timestamp"])
+    with pytest.raises(SimulatorError, match="does not report"):
+        call.conference_event("participant-leave")  # not subscribed: Twilio would not send it
+
+
+def test_leaving_the_conference_calls_the_dial_action(app):
+    call = in_room(app)
+    call.leave_conference("answered")
+    assert call.heard()[-1] == "Room over: answered." and call.ended
+    assert received(app, "/voice/room-done")[0]["form"]["DialCallStatus"] == "answered"
+
+
+def test_a_rest_redirect_takes_the_call_out_of_the_room_without_the_dial_action(app):
+    call = in_room(app)
+    call.follow_redirect(PUBLIC + "/voice/elsewhere")
+    assert call.conference is None and call.heard()[-1] == "Moved by the API." and call.ended
+    assert received(app, "/voice/room-done") == []
+    assert received(app, "/voice/elsewhere")[0]["form"] == IN_PROGRESS
+
+
+def test_a_rest_created_calls_status_callback_is_signed(app, sim):
+    conference_app(app)
+    answer = sim.outbound_status(PUBLIC + "/voice/room-events", "CA" + "4" * 32, "+18005550199", "+18607579311",
+                                 "no-answer")
+    assert answer.status == 200
+    form = received(app, "/voice/room-events")[0]["form"]
+    assert {key: form[key] for key in ("CallSid", "To", "From", "CallStatus", "Direction", "CallDuration")} == {
+        "CallSid": "CA" + "4" * 32, "To": "+18005550199", "From": "+18607579311", "CallStatus": "no-answer",
+        "Direction": "outbound-api", "CallDuration": "0"}

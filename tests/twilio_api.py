@@ -74,18 +74,21 @@ class _StandInHandler(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802 - the name http.server dispatches to
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode()
+        self.body = raw  # the form as sent: a repeated field (StatusCallbackEvent) keeps every value here
         self._handle({key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()})
 
     def do_GET(self):  # noqa: N802 - the name http.server dispatches to
+        self.body = ""
         self._handle({})
 
     def do_DELETE(self):  # noqa: N802 - the name http.server dispatches to
+        self.body = ""
         self._handle({})
 
     def _handle(self, form: dict) -> None:
         stand_in = self.server.stand_in
         stand_in.requests.append({"method": self.command, "path": self.path, "form": form,
-                                  "authorization": self.headers.get("Authorization")})
+                                  "authorization": self.headers.get("Authorization"), "body": self.body})
         if stand_in.delay:
             stand_in.release.wait(stand_in.delay)
         status, payload = stand_in.answer(self.command, self.path, form)

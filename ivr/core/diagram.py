@@ -24,6 +24,7 @@ SHAPES = {
     "branch": ('{"', '"}'),
     "transfer": ('[["', '"]]'),
     "queue": ('[["', '"]]'),
+    "conference": ('[["', '"]]'),
     "hangup": ('(["', '"])'),
 }
 PLAIN = ('["', '"]')
@@ -195,7 +196,7 @@ Shapes (each node shows its name and kind):
 |---|---|---|
 | parallelogram `[/ /]` | `menu`, `input`, `record` | the line asks, then listens for keys, speech or a recording |
 | diamond `{{ }}` | `branch` | a condition decides, without asking the caller |
-| double-sided box `[[ ]]` | `transfer`, `queue` | the call goes to a department, the interpreter or a representative |
+| double-sided box `[[ ]]` | `transfer`, `queue`, `conference` | a department, a representative, or a three-way call |
 | stadium `([ ])` | `hangup` | the call ends |
 | box `[ ]` | `say`, `action` | the line speaks, or does something (take an answer, create a case) |
 
@@ -208,7 +209,8 @@ Edge labels say what leads there:
   language; `(unlisted)` means the key (or its words) works but the menu never reads it out; `departments
   entry` is any entry read from that directory.
 - `silence`: the caller said and pressed nothing (without this edge, a menu or input asks again).
-- `fail`: too many tries at the prompt (or, at a queue, no representative); a dashed `fail` arrow is the
+- `fail`: too many tries at the prompt (or, at a queue, no representative; at a conference, someone who was
+  dialled into it could not be reached); a dashed `fail` arrow is the
   flow-wide default (`defaults.on_fail`).{give_up}
 - `yes: is_open` / `no`: a branch's condition is true / false.
 - `ok`, `invalid`, `found`...: an action's result; an arrow back to the same node asks again (`@retry`). At a

@@ -53,7 +53,7 @@ class Turn:
     node: str | None = None  # None: the call has just arrived
     lang: str = "en"
     attempt: int = 1
-    event: str = "start"  # start | gather | silence | dial | queue | record
+    event: str = "start"  # start | gather | silence | dial | queue | record | conference
     digits: str | None = None
     speech: str | None = None
     dial_status: str | None = None
@@ -131,6 +131,13 @@ class QueueTarget:
     timeout: int | None = None  # seconds a dialled call centre rings
 
 
+@dataclass(frozen=True)
+class ConferenceRoom:
+    """A conference the caller joins and others are dialled into; its name is the call's, not the caller's."""
+
+    name: str
+
+
 class Services(Protocol):
     """Everything the engine asks of the world."""
 
@@ -140,6 +147,7 @@ class Services(Protocol):
     def prompt_values(self, ctx: Context, lang: str) -> dict: ...
     def transfer_destination(self, to: str, ctx: Context) -> Destination | None: ...
     def representative(self, ctx: Context) -> QueueTarget: ...
+    def conference_room(self, to: str, ctx: Context) -> ConferenceRoom | None: ...
 
 
 # ---- what goes out -------------------------------------------------------------------------------
@@ -198,11 +206,20 @@ class Enqueue:
 
 
 @dataclass(frozen=True)
+class JoinConference:
+    """Put the caller in a conference room; come back to `node` when they leave it."""
+
+    node: str
+    lang: str
+    room: ConferenceRoom
+
+
+@dataclass(frozen=True)
 class Hangup:
     """End the call."""
 
 
-Step = Speak | Listen | RecordMessage | Transfer | Enqueue | Hangup
+Step = Speak | Listen | RecordMessage | Transfer | Enqueue | JoinConference | Hangup
 
 
 @dataclass
@@ -243,7 +260,7 @@ class Engine:
             return outcome
         handler = {
             "silence": self._on_silence, "gather": self._on_gather, "dial": self._on_dial,
-            "queue": self._on_queue, "record": self._on_record,
+            "queue": self._on_queue, "record": self._on_record, "conference": self._on_conference,
         }.get(turn.event)
         if handler is None:
             raise FlowRuntimeError(f"unknown event {turn.event!r}")
@@ -299,6 +316,19 @@ class Engine:
             return
         outcome.end_reason = f"queue_{turn.queue_result or 'error'}"
         self._enter(self.flow.node(node.on_fail or self._fail_node), outcome, ctx, services)
+
+    def _on_conference(self, node: Node, turn: Turn, outcome: Outcome, ctx: Context, services: Services) -> None:
+        """The caller left the conference: after the conversation the call is done; brought out of it, on_fail."""
+        if node.kind != "conference":
+            raise FlowRuntimeError(f"node {node.name!r} ({node.kind}) holds no conference")
+        # Twilio ends the <Dial> with "answered" (or "completed") once the conference has ended around the caller;
+        # a caller redirected out of it (someone was not reached) arrives with no dial status at all.
+        if turn.dial_status in ("answered", "completed"):
+            outcome.end_reason = f"conference_completed:{node.to}"
+            outcome.steps.append(Hangup())
+            return
+        outcome.end_reason = f"conference_{turn.dial_status or 'unreachable'}:{node.to}"
+        self._enter(self.flow.node(node.on_fail), outcome, ctx, services)
 
     def _on_record(self, node: Node, turn: Turn, outcome: Outcome, ctx: Context, services: Services) -> None:
         """A recording finished (or the caller said nothing)."""
@@ -496,7 +526,7 @@ class Engine:
         return None
 
     def _enter_transfer(self, node: Node, outcome: Outcome, ctx: Context, services: Services) -> Node | None:
-        """Dial a department or the interpreters, or take the fallback at once if there is nowhere to dial."""
+        """Dial a department, or take the fallback at once if there is nowhere to dial."""
         destination = services.transfer_destination(node.to, ctx)
         if destination is None:
             return self.flow.node(node.on_no_answer)
@@ -512,6 +542,16 @@ class Engine:
         outcome.end_reason = f"representative:{ctx.lang}"
         return None
 
+    def _enter_conference(self, node: Node, outcome: Outcome, ctx: Context, services: Services) -> Node | None:
+        """Put the caller in the conference room, or take on_fail at once when there is none to join."""
+        room = services.conference_room(node.to, ctx)
+        if room is None:
+            return self.flow.node(node.on_fail)
+        outcome.steps.extend(self._prompts(node, ctx, services))
+        outcome.steps.append(JoinConference(node.name, ctx.lang, room))
+        outcome.end_reason = f"conference:{node.to}"
+        return None
+
     def _enter_hangup(self, node: Node, outcome: Outcome, ctx: Context, services: Services) -> Node | None:
         """Say goodbye and end the call."""
         outcome.steps.extend(self._prompts(node, ctx, services))
@@ -523,7 +563,7 @@ class Engine:
     ENTER = {
         "say": _enter_say, "branch": _enter_branch, "action": _enter_action, "menu": _enter_listening,
         "input": _enter_listening, "record": _enter_listening, "transfer": _enter_transfer,
-        "queue": _enter_queue, "hangup": _enter_hangup,
+        "queue": _enter_queue, "conference": _enter_conference, "hangup": _enter_hangup,
     }
 
     def _listen(self, node: Node, attempt: int, outcome: Outcome, ctx: Context, services: Services) -> None:

@@ -28,7 +28,8 @@ ENGINE_PROMPTS = ("common.retry", "common.emergency", "common.emergency_menu",
                   *KEY_PROMPTS.values())  # spoken by the engine itself
 OPTION_KEYS = frozenset({"next", "set_lang", "say", "label", "unlisted", "also_means"})  # what an option may hold
 RETRY = "@retry"  # an action result mapped here re-prompts the same node, counting an attempt
-TRANSFER_TARGETS = ("department", "interpretation")
+TRANSFER_TARGETS = ("department",)
+CONFERENCE_ROOMS = ("interpretation",)  # what a conference node may join the caller to
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ KINDS: dict[str, KindSpec] = {
                        ("prompt", "action", "results", "max_length"), listens=True),
     "transfer": KindSpec(frozenset({"to", "prompt", "on_no_answer", "on_answer"}), ("to", "on_no_answer")),
     "queue": KindSpec(frozenset({"prompt", "on_fail"})),
+    # The caller joins a conference that others are dialled into; on_fail: it could not be set up, or the
+    # caller was brought out of it (someone never answered) before any conversation.
+    "conference": KindSpec(frozenset({"to", "prompt", "on_fail"}), ("to", "on_fail")),
     "hangup": KindSpec(frozenset({"prompt"})),
 }
 _ATTRIBUTES = {"else": "otherwise"}  # YAML keys whose Node attribute is named differently
@@ -369,6 +373,8 @@ def _check_shape(node: Node, where: str, directories: Mapping[str, tuple[str, ..
         _check_directory(node, where, directories)
     if node.kind == "transfer" and node.to not in TRANSFER_TARGETS:
         raise FlowError(f"{where}: transfer 'to' must be one of {', '.join(TRANSFER_TARGETS)}")
+    if node.kind == "conference" and node.to not in CONFERENCE_ROOMS:
+        raise FlowError(f"{where}: conference 'to' must be one of {', '.join(CONFERENCE_ROOMS)}")
 
 
 def _check_directory(node: Node, where: str, directories: Mapping[str, tuple[str, ...]]) -> None:

@@ -27,7 +27,7 @@ from .twiml import Renderer, speak_only
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 
-EVENTS = ("gather", "silence", "dial", "queue", "record")
+EVENTS = ("gather", "silence", "dial", "queue", "record", "conference")
 MAX_ATTEMPT = 20
 
 
@@ -73,9 +73,14 @@ def _wait_url(lang: str) -> str:
     return f"{request.script_root}{bp.url_prefix}/wait?{urlencode({'lang': lang})}"
 
 
+def _conference_url(what: str, **query) -> str:
+    """Root-relative URL of an interpretation-conference webhook (ivr/voice/interpretation.py)."""
+    return f"{request.script_root}{bp.url_prefix}/interpretation/{what}" + (f"?{urlencode(query)}" if query else "")
+
+
 def _renderer() -> Renderer:
     """A renderer bound to this app's voices and URLs."""
-    return Renderer(_state().catalog.voices, _turn_url, _wait_url)
+    return Renderer(_state().catalog.voices, _turn_url, _wait_url, _conference_url)
 
 
 def route_for(to_number: str | None) -> str:

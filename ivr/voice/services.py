@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from .. import announcements, closures
-from ..core.engine import ActionResult, Context, Destination, DirectoryEntry, QueueTarget
+from .. import announcements, closures, interpreting
+from ..core.engine import ActionResult, ConferenceRoom, Context, Destination, DirectoryEntry, QueueTarget
 from ..core.prompts import LANGUAGES, Catalog, Deferred
 from ..core.schedule import Schedule
 from ..core.speaking import hours_phrase, spoken_opening
@@ -150,19 +150,13 @@ class CallServices:
 
     # -- destinations --
     def transfer_destination(self, to: str, ctx: Context) -> Destination | None:
-        """The number a transfer dials, or None when there is none to dial."""
+        """The number a transfer dials, or None when there is none to dial (interpreters: conference_room)."""
         routing = self.line.settings.routing
         if to == "department":
             department = self.line.settings.department(ctx.answers.get("departments") or "")
             if department is None or not department.phone:
                 return None
             return Destination(department.phone, label=department.code, timeout=routing.transfer.dial_timeout)
-        if to == "interpretation":
-            interp = routing.interpretation
-            if not interp.number:
-                return None
-            return Destination(interp.number, send_digits=interp.send_digits or None,
-                               label="interpretation", timeout=interp.dial_timeout)
         raise KeyError(f"unknown transfer target {to!r}")
 
     def representative(self, ctx: Context) -> QueueTarget:
@@ -176,3 +170,11 @@ class CallServices:
             return QueueTarget(mode="dial", number=number, attributes=attributes, timeout=rep.dial_timeout)
         return QueueTarget(mode="enqueue", name=rep.queue_es if spanish else rep.queue_en,
                            attributes=attributes, workflow_sid=rep.workflow_sid)
+
+    def conference_room(self, to: str, ctx: Context) -> ConferenceRoom | None:
+        """The caller's own conference room, or None when nobody can be dialled into it (no REST credentials)."""
+        if to != "interpretation":
+            raise KeyError(f"unknown conference {to!r}")
+        if not ctx.call_sid or not self.line.twilio.usable:
+            return None
+        return ConferenceRoom(interpreting.conference_name(ctx.call_sid))

@@ -8,20 +8,26 @@ from collections.abc import Callable
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from ..core.engine import Enqueue, Hangup, Listen, Outcome, RecordMessage, Speak, Transfer
+from ..core.engine import Enqueue, Hangup, JoinConference, Listen, Outcome, RecordMessage, Speak, Transfer
 from ..core.prompts import Voice
 
 # turn_url(node, lang, attempt, event) -> absolute or root-relative URL of the next webhook
 TurnUrl = Callable[[str, str, int, str], str]
+# conference_url(what, **query) -> root-relative URL of an interpretation-conference webhook ("dial", "wait"...)
+ConferenceUrl = Callable[..., str]
+# Conference events the line follows (Twilio's short names): who joined or left, and when the room ended.
+CONFERENCE_EVENTS = "start end join leave"
 
 
 class Renderer:
     """Builds VoiceResponse documents for outcomes, given voices and URLs."""
 
-    def __init__(self, voices: dict[str, Voice], turn_url: TurnUrl, wait_url: Callable[[str], str]):
+    def __init__(self, voices: dict[str, Voice], turn_url: TurnUrl, wait_url: Callable[[str], str],
+                 conference_url: ConferenceUrl | None = None):
         self.voices = voices
         self.turn_url = turn_url
         self.wait_url = wait_url
+        self.conference_url = conference_url
 
     def say(self, parent, speak: Speak) -> None:
         """Append a <Say> in the speaker's language and voice."""
@@ -42,6 +48,8 @@ class Renderer:
                 self._transfer(response, step)
             elif isinstance(step, Enqueue):
                 self._enqueue(response, step)
+            elif isinstance(step, JoinConference):
+                self._join_conference(response, step)
             elif isinstance(step, Hangup):
                 response.hangup()
         return response
@@ -102,6 +110,40 @@ class Renderer:
             enqueue.task(json.dumps(target.attributes, sort_keys=True))
         else:
             response.enqueue(target.name, **options)
+
+    def _join_conference(self, response: VoiceResponse, step: JoinConference) -> None:
+        """Hand the call to the conference webhook, which dials the others in before the caller joins them."""
+        # The REST requests that bring the others in are made there, outside this turn's database transaction.
+        response.redirect(self.conference_url("dial", node=step.node, lang=step.lang), method="POST")
+
+
+def join_conference(response: VoiceResponse, room: str, action: str, wait_url: str, events_url: str) -> None:
+    """<Dial><Conference> for the caller: on hold until someone who starts the room joins; the room ends with them."""
+    dial = response.dial(action=action, method="POST")
+    dial.conference(room, start_conference_on_enter=False, end_conference_on_exit=True, wait_url=wait_url,
+                    wait_method="POST", status_callback=events_url, status_callback_method="POST",
+                    status_callback_event=CONFERENCE_EVENTS)
+
+
+def conference_leg(voices: dict[str, Voice], room: str, *, ends_room: bool, whisper: Speak | None = None) -> str:
+    """The TwiML of a call dialled into a conference (the Twiml of Calls create): a word to them, then the room."""
+    response = VoiceResponse()
+    if whisper is not None:
+        voice = voices[whisper.lang]
+        response.say(whisper.text, voice=voice.voice, language=voice.language)
+    # Whoever answers starts the room (the caller stops hearing hold audio and can be greeted).
+    response.dial().conference(room, start_conference_on_enter=True, end_conference_on_exit=ends_room)
+    return str(response)
+
+
+def hold(voices: dict[str, Voice], speeches: list[Speak], music_url: str, pause: int) -> VoiceResponse:
+    """What a caller hears while waiting for someone to join: a word in each language, then music or quiet."""
+    response = speak_only(voices, speeches)
+    if music_url:
+        response.play(music_url)
+    else:
+        response.pause(length=pause)
+    return response
 
 
 def speak_only(voices: dict[str, Voice], speeches: list[Speak], then_dial: str | None = None,

@@ -91,8 +91,8 @@ CONNECTING_DPW_ES = "Le comunicamos con Obras Públicas. Por favor, espere."
 NO_ANSWER_DPW_EN = ("Sorry, nobody at Public Works could take your call. To try again, press 1. "
                     "To speak with a 311 representative, press 0. For the main menu, press 9.")
 
-INTERPRETER_CONNECTING = "Please hold while we connect you to an interpreter."
-INTERPRETER_FAILED = "Sorry, we could not reach an interpreter."
+INTERPRETER_UNREACHABLE_EN = "Sorry, we could not bring an interpreter and a representative onto your call right now."
+INTERPRETER_UNREACHABLE_ES = "Lo sentimos, en este momento no pudimos comunicarle con un intérprete y un representante."
 
 VOICE_EN = ("Polly.Joanna-Neural", "en-US")
 VOICE_ES = ("Polly.Lupe-Neural", "es-US")
@@ -715,38 +715,12 @@ def test_representative_by_dial_not_answered(phone):
 
 # ---- interpretation ------------------------------------------------------------------------------
 
-def test_interpretation_transfer_sends_the_account_digits(phone, db):
-    call = phone()
-    call.next_dial_result = "completed"
-    call.press("3")
-    assert call.heard()[3:] == [INTERPRETER_CONNECTING]
-    dial = last_with(call, "Dial")
-    assert dial.get("timeout") == "30"
-    assert query(dial.get("action"))["node"] == "interpretation"
-    numbers = dial.findall("Number")
-    assert [(n.text, n.get("sendDigits")) for n in numbers] == [("+18005550199", "wwww1234567#")]
-    assert call.ended
-    assert call_row(db, call).outcome == "transfer_completed:interpretation"
-
-
-def test_interpreter_not_answering_goes_to_a_representative(phone):
+def test_interpretation_without_twilio_credentials_goes_to_a_representative(phone):
+    # The three-way call itself is tested in tests/voice/test_interpretation_calls.py.
     call = phone()
     call.press("3")
-    assert call.heard()[3:] == [INTERPRETER_CONNECTING, INTERPRETER_FAILED, REP_EN]
+    assert call.heard()[3:] == [INTERPRETER_UNREACHABLE_EN, INTERPRETER_UNREACHABLE_ES, REP_EN]
     assert lines(call, "enqueue") == ["hartford311-en"]
-
-
-def test_interpretation_by_speech(phone):
-    call = phone()
-    call.say("interpreter")
-    assert call.heard()[3] == INTERPRETER_CONNECTING
-
-
-@pytest.mark.parametrize("app", [{"routing": {"interpretation": {"send_digits": "ww42#"}}}], indirect=True)
-def test_interpretation_digits_come_from_config(phone):
-    call = phone()
-    call.press("3")
-    assert lines(call, "dial") == ["+18005550199 (sendDigits ww42#)"]
 
 
 def test_interpretation_after_hours(phone, clock):
