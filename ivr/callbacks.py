@@ -25,6 +25,10 @@ class CallBackError(ValueError):
     """A call-back request that cannot be recorded or changed; the message says why."""
 
 
+class NoSuchCallBack(CallBackError):
+    """No call-back request has that id."""
+
+
 @dataclass(frozen=True)
 class NewCallBack:
     """What the phone knows when a caller asks to be called back."""
@@ -107,7 +111,7 @@ def mark_done(session: Session, request_id: int, actor: str, note: str | None,
     """Staff called back: who, when and what came of it (once: a second click keeps the first record)."""
     found = session.get(CallBackRequest, request_id)
     if found is None:
-        raise CallBackError(f"there is no call-back request {request_id}")
+        raise NoSuchCallBack(f"there is no call-back request {request_id}")
     note = (note or "").strip()
     if len(note) > NOTE_LONGEST:
         raise CallBackError(f"keep the note under {NOTE_LONGEST} characters")
