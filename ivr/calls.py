@@ -317,3 +317,8 @@ def call_sids_from(session: Session, number: str, limit: int) -> list[str]:
 def call_back_for(session: Session, call: Call) -> CallBack | None:
     """The record of the call-back made for an abandoned report, if any."""
     return session.scalars(select(CallBack).where(CallBack.call_id == call.id)).first()
+
+
+def by_sid(session: Session, call_sid: str | None) -> Call | None:
+    """A call's row by its CallSid (a call-back request points at the call it came from)."""
+    return _existing(session, call_sid) if call_sid else None

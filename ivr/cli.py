@@ -58,6 +58,8 @@ class LazyGroup(click.Group):
     "staff": (".staff.cli", "staff", "Staff console accounts (`ivr staff add|disable|reset-password|list`)."),
     "report": (".staff.report_cli", "report", "Reports: `ivr report sla --from --to [--csv]`."),
     "twilio": (".twilio_cli", "twilio", "Point the city's Twilio numbers here: `ivr twilio numbers [--apply]`."),
+    "callbacks": (".callbacks_cli", "callbacks_command",
+                  "Call-back requests, due first: `ivr callbacks [--due] [--done ID --note TEXT]`."),
 })
 def main() -> None:
     """Hartford 311 IVR."""

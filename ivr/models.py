@@ -318,3 +318,34 @@ class Announcement(Base):
     set_by: Mapped[str] = mapped_column(String(100))
     cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     cleared_by: Mapped[str | None] = mapped_column(String(100))
+
+
+# ---- Call-back requests (issue 11): a long wait, after hours, or no interpreter (migration 0008) ------------
+
+CALL_BACK_REASONS = ("long_wait", "after_hours", "interpretation")
+CALL_BACK_STATUSES = ("open", "done")
+
+
+class CallBackRequest(Base):
+    """A caller asked to be called back: the number they confirmed, their language, why, and any message left."""
+
+    __tablename__ = "callback_requests"
+    # The desk and `ivr callbacks` read the open requests due first.
+    __table_args__ = (Index("ix_callback_requests_status_due_at", "status", "due_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32))  # E.164; None when withheld and never keyed
+    number_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    reason: Mapped[str] = mapped_column(String(20))  # long_wait | after_hours | interpretation
+    need: Mapped[str | None] = mapped_column(String(500))  # what the caller wanted: their words or menu path
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    recording_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    transcript: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())  # now while open, else the next opening
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | done
+    handled_by: Mapped[str | None] = mapped_column(String(100))
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    note: Mapped[str | None] = mapped_column(String(500))

@@ -110,6 +110,16 @@ class TransferSettings:
 
 
 @dataclass(frozen=True)
+class WaitingSettings:
+    """What callers in line for a representative hear, and when they are offered a call-back instead."""
+
+    offer_call_back: bool
+    call_back_after_minutes: int
+    seconds_per_caller: int
+    hold_music_loops: int
+
+
+@dataclass(frozen=True)
 class RoutingSettings:
     """Where callers are sent, and what the information menu announces."""
 
@@ -117,6 +127,7 @@ class RoutingSettings:
     interpretation: InterpretationSettings
     transfer: TransferSettings
     announcement: Mapping[str, str]
+    waiting: WaitingSettings
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,16 @@ waits at <Gather>/<Record> for the (simulated) caller, follows action/Redirect U
 the status callback when the call ends. Flask is deliberately not imported: the same code
 drives a live server over HTTP (``HttpTransport``) or a Flask test client (``WsgiTransport``).
 
+Waiting in line: with ``call.wait_in_line(position=3, ...)`` before an <Enqueue>, the caller stays in the queue
+and the simulator fetches its waitUrl with QueuePosition, CurrentQueueSize, QueueTime and AvgQueueTime as Twilio
+does, running the Say/Play/Pause/Gather/Redirect/Leave/Hangup it answers. When a wait document ends the caller
+waits (``pending_verb == "Enqueue"``) until the test calls ``keep_waiting()`` (the waitUrl again),
+``answered()`` (a representative takes the call: QueueResult=bridged) or ``hangup()`` (QueueResult=hangup);
+<Leave/> posts the Enqueue's action with QueueResult=leave and the call goes on there.
+
 Transcript line kinds: say, play, pause, you (caller input), dial, enqueue, record, hangup,
-event (simulated outcomes: dial result, agent connected, in conference), http (non-2xx or non-TwiML answer),
-unknown (verbs the simulator does not execute).
+event (simulated outcomes: dial result, agent connected, waiting in line, in conference), http (non-2xx or
+non-TwiML answer), unknown (verbs the simulator does not execute).
 
 <Dial><Conference> leaves the call "in conference" (``Call.conference``) until the test plays Twilio's side:
 ``conference_event`` posts the room's status callbacks, ``leave_conference`` ends the <Dial> (its action is
@@ -36,6 +43,9 @@ DIAL_RESULTS = {"completed", "no-answer", "busy", "failed", "canceled"}
 SECONDS_PER_TURN = 5
 ANSWERED_DIAL_SECONDS = "42"
 QUEUE_SECONDS = "15"
+WAIT = "wait"  # a queue result that keeps the caller in line, running the waitUrl
+QUEUE_FIELDS = {"position": "QueuePosition", "size": "CurrentQueueSize", "waited": "QueueTime",
+                "average": "AvgQueueTime"}
 MAX_REQUESTS = 200
 # Conference events by the short name <Conference statusCallbackEvent> subscribes to them with.
 CONFERENCE_EVENTS = {"conference-start": "start", "conference-end": "end", "participant-join": "join",
@@ -269,6 +279,10 @@ class Call:
         self._voice_requests = 0
         self.room: Room | None = None  # the last conference joined (kept after leaving, for its late events)
         self._in_room = False
+        self._queue: ET.Element | None = None  # the <Enqueue> the caller waits in, while they wait
+        self._queue_url = ""  # the document that held it (its action and waitUrl resolve against it)
+        self._queue_sid = ""
+        self.queue_stats: dict[str, str] = {}
 
     # --- what the caller observes -------------------------------------------------------------
 
@@ -286,6 +300,11 @@ class Call:
     def conference(self) -> str | None:
         """The name of the conference the call is in now, if any."""
         return self.room.name if self._in_room and not self.ended else None
+
+    @property
+    def in_line(self) -> bool:
+        """True while the caller waits in a queue (hearing the waitUrl, or between its documents)."""
+        return self._queue is not None and not self.ended
 
     def heard(self) -> list[str]:
         """Return the texts of every <Say> the caller heard (and Twilio's error message), in order."""
@@ -334,7 +353,7 @@ class Call:
         return self._run()
 
     def hangup(self) -> "Call":
-        """Hang up as the caller; a pending <Record> still delivers its recording first."""
+        """Hang up as the caller; a pending <Record> still delivers its recording first, a queue its result."""
         if self.ended:
             raise SimulatorError("the call has already ended")
         self._add("you", "hangup")
@@ -343,6 +362,8 @@ class Call:
         if pending is not None and pending.tag == "Record":
             params = self._recording_params(SECONDS_PER_TURN) | {"Digits": "hangup"}
             self._request(self._action_url(pending), pending.get("method", "POST"), params)
+        if self._queue is not None:
+            self._leave_queue("hangup", follow=False)
         self._end()
         return self
 
@@ -401,11 +422,73 @@ class Call:
         self._in_room = False
         return self.room.dial
 
+    # --- waiting in line ----------------------------------------------------------------------
+
+    def wait_in_line(self, position: int, size: int | None = None, waited: int = 0,
+                     average: int | None = None) -> "Call":
+        """Make the next <Enqueue> keep the caller in line, with what Twilio tells its waitUrl."""
+        self.next_queue_result = WAIT
+        return self._set_queue_stats(position=position, size=size or position, waited=waited,
+                                     average=waited if average is None else average)
+
+    def keep_waiting(self, **stats: int) -> "Call":
+        """The wait document ended: Twilio asks the waitUrl again (with the line as it is now)."""
+        self._expect("Enqueue")
+        self._set_queue_stats(**stats)
+        self._pending = None
+        self._fetch_wait()
+        return self._run()
+
+    def answered(self) -> "Call":
+        """A representative takes the call from the line: the Enqueue's action hears QueueResult=bridged."""
+        if not self.in_line:
+            raise SimulatorError("the caller is not waiting in line")
+        self._pending = None
+        self._add("event", "connected to agent")
+        self._leave_queue("bridged", follow=False)
+        self._end()
+        return self
+
+    def _set_queue_stats(self, **stats: int | None) -> "Call":
+        """Keep the queue figures given, as Twilio's field names."""
+        for name, value in stats.items():
+            if name not in QUEUE_FIELDS:
+                raise ValueError(f"unknown queue figure {name!r} (one of {', '.join(QUEUE_FIELDS)})")
+            if value is not None:
+                self.queue_stats[QUEUE_FIELDS[name]] = str(value)
+        return self
+
+    def _fetch_wait(self) -> None:
+        """Request the queue's waitUrl, as Twilio does each time the previous wait document ends."""
+        queue = self._queue
+        url = urljoin(self._queue_url, queue.get("waitUrl", ""))
+        self._fetch(url, queue.get("waitUrlMethod", "POST"), self._wait_params())
+
+    def _wait_params(self) -> dict[str, str]:
+        """What Twilio posts to the waitUrl about the line."""
+        return {"QueueSid": self._queue_sid, **self.queue_stats}
+
+    def _leave_queue(self, result: str, follow: bool = True) -> None:
+        """The caller leaves the line: post the Enqueue's action (and, when follow, carry on with its answer)."""
+        queue, self._queue = self._queue, None
+        if not queue.get("action"):
+            return
+        params = {"QueueResult": result, "QueueTime": self.queue_stats.get("QueueTime", QUEUE_SECONDS),
+                  "QueueSid": self._queue_sid}
+        url = urljoin(self._queue_url, queue.get("action"))
+        if follow:
+            self._fetch(url, queue.get("method", "POST"), params)
+        else:
+            self._request(url, queue.get("method", "POST"), params)
+
     # --- the TwiML interpreter ----------------------------------------------------------------
 
     def _run(self) -> "Call":
-        """Execute verbs until the call waits for the caller (or in a conference) or ends."""
+        """Execute verbs until the call waits for the caller (in line, or in a conference) or ends."""
         while not self.ended and self._pending is None and not self._in_room:
+            if not self._verbs and self._queue is not None:
+                self._pending = self._queue  # between wait documents: still in line, until the test says
+                break
             if not self._verbs:
                 self._end()  # Twilio hangs up when a document runs out of verbs
                 break
@@ -447,13 +530,24 @@ class Call:
         self._pending = el
 
     def _verb_redirect(self, el: ET.Element) -> None:
-        """Continue with the TwiML at another URL."""
-        self._fetch(self._resolve((el.text or "").strip()), el.get("method", "POST"), {})
+        """Continue with the TwiML at another URL (in line, a wait document with the queue's figures)."""
+        extra = self._wait_params() if self._queue is not None else {}
+        self._fetch(self._resolve((el.text or "").strip()), el.get("method", "POST"), extra)
 
     def _verb_hangup(self, el: ET.Element) -> None:
         """End the call from the application side."""
         self._add("hangup", "")
+        if self._queue is not None:
+            self._leave_queue("hangup", follow=False)
         self._end()
+
+    def _verb_leave(self, el: ET.Element) -> None:
+        """In a wait document: leave the line, and go on with the Enqueue's action (QueueResult=leave)."""
+        if self._queue is None:
+            self._verb_unknown(el)  # Twilio ignores <Leave> outside a queue
+            return
+        self._add("event", "left the line")
+        self._leave_queue("leave")
 
     def _verb_reject(self, el: ET.Element) -> None:
         """Refuse the call."""
@@ -483,6 +577,13 @@ class Call:
         """Put the caller in a queue; the outcome is simulated from next_queue_result."""
         self._add("enqueue", describe_enqueue(el))
         result, self.next_queue_result = self.next_queue_result, self.sim.queue_result
+        if result == WAIT and el.get("waitUrl"):
+            self._queue, self._queue_url, self._queue_sid = el, self._doc_url, random_sid("QU")
+            self._add("event", f"waiting in line at {self.queue_stats.get('QueuePosition', '?')}")
+            self._fetch_wait()
+            return
+        if result == WAIT:
+            result = "bridged"  # no waitUrl: Twilio's own music, then (in the simulation) a representative
         if result == "bridged":
             self._add("event", "connected to agent")
         else:
@@ -616,6 +717,7 @@ VERBS = {
     "Reject": Call._verb_reject,
     "Dial": Call._verb_dial,
     "Enqueue": Call._verb_enqueue,
+    "Leave": Call._verb_leave,
 }
 
 

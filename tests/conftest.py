@@ -181,6 +181,41 @@ def phone_on():
     return dial_line
 
 
+@pytest.fixture
+def ivr_command(monkeypatch, app, database_url, clock):
+    """ivr_command('callbacks', '--due') -> click Result: the `ivr` command builds its own app on the test
+    database and clock (`app` is there so the tables are emptied after)."""
+    from click.testing import CliRunner
+
+    import ivr
+    from ivr.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("USER", "cli-test")
+    for name in ("TWILIO_AUTH_TOKEN", "IVR_CONFIG", "IVR_CONFIG_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    real_create_app = ivr.create_app
+    built = []
+
+    def create_app_at_test_clock(test_config=None):
+        built.append(real_create_app({**(test_config or {}), "CLOCK": clock}))
+        return built[-1]
+
+    monkeypatch.setattr(ivr, "create_app", create_app_at_test_clock)
+    yield lambda *args: CliRunner().invoke(main, list(args))
+    for made in built:
+        made.extensions["ivr"].db.dispose()
+
+
+def signed_post(app, path: str, params: dict):
+    """POST a webhook to the app signed as Twilio would sign it for http://localhost."""
+    from twilio.request_validator import RequestValidator
+
+    url = "http://localhost" + path
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+    return app.test_client().post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
 # ---- a local stand-in for api.twilio.com (tests/twilio_api.py) ----------------------------------------
 
 @pytest.fixture

@@ -83,6 +83,8 @@ def menu_choice(digits: str) -> VoiceResponse:
         r.gather(input="speech", action="pothole", speech_timeout="auto").say("Describe the location.")
     elif digits == "3":
         r.enqueue("spanish", action="/voice/queue-done").task('{"language": "es"}')
+    elif digits == "4":
+        r.enqueue("english", action="/voice/queue-done", wait_url="/voice/hold?lang=en")
     elif digits == "0":
         r.dial(action="/voice/dial-done?from=menu", timeout=20).number("+18605551234", send_digits="1234#")
     elif digits == "9":
@@ -119,6 +121,8 @@ def make_app() -> Flask:
         "/voice/dial-done": dial_done,
         "/voice/recorded": lambda: saying("Thank you. Goodbye.", hangup=True),
         "/voice/queue-done": lambda: saying("All representatives are busy.", hangup=True),
+        "/voice/hold": hold,
+        "/voice/hold-key": hold_key,
         "/voice/status": lambda: ("", 204),
         "/case": case_number,
         "/case/lookup": lambda: saying(f"Case {request.values.get('Digits', 'none')}."),
@@ -134,6 +138,23 @@ def make_app() -> Flask:
     for path, view in routes.items():
         app.add_url_rule(path, path, view, methods=["GET", "POST"])
     return app
+
+
+def hold() -> Response:
+    """A wait document: the place in line and a key to leave, inside a Gather, then music."""
+    r = VoiceResponse()
+    gather = r.gather(num_digits=1, action="/voice/hold-key", timeout=1)
+    gather.say(f"You are number {request.values.get('QueuePosition')} of {request.values.get('CurrentQueueSize')}.")
+    gather.play("/static/music.wav")
+    return twiml(r)
+
+
+def hold_key() -> Response:
+    """1 leaves the line; any other key ends the document (Twilio asks the waitUrl again)."""
+    r = VoiceResponse()
+    if request.values.get("Digits") == "1":
+        r.leave()
+    return twiml(r)
 
 
 def dial_done() -> Response:
@@ -368,6 +389,63 @@ def test_enqueue_not_bridged_follows_the_action(app, sim):
     assert received(app, "/voice/queue-done")[0]["form"]["QueueResult"] == "queue-full"
     assert call.heard()[-1] == "All representatives are busy."
     assert call.transcript[-1] == Line("hangup", "")
+
+
+# --- waiting in line: the waitUrl ------------------------------------------------------------
+
+def test_waiting_in_line_runs_the_wait_url_with_the_queue_figures(app, sim):
+    call = sim.dial()
+    call.wait_in_line(position=3, size=5, waited=40, average=90)
+    call.press("4")
+    wait = received(app, "/voice/hold")[0]
+    assert wait["args"] == {"lang": "en"} and wait["method"] == "POST"
+    assert {key: wait["form"][key] for key in ("QueuePosition", "CurrentQueueSize", "QueueTime", "AvgQueueTime")} \
+        == {"QueuePosition": "3", "CurrentQueueSize": "5", "QueueTime": "40", "AvgQueueTime": "90"}
+    assert wait["form"]["QueueSid"].startswith("QU") and wait["form"]["CallSid"] == CALL_SID
+    assert call.heard()[-1] == "You are number 3 of 5." and call.transcript[-1] == Line("play", "/static/music.wav")
+    assert call.in_line and call.pending_verb == "Gather" and received(app, "/voice/queue-done") == []
+
+
+def test_leave_in_a_wait_document_posts_the_enqueue_action(app, sim):
+    call = sim.dial()
+    call.wait_in_line(position=2)
+    call.press("4").press("1")
+    assert Line("event", "left the line") in call.transcript
+    form = received(app, "/voice/queue-done")[0]["form"]
+    assert form["QueueResult"] == "leave" and form["QueueSid"] == received(app, "/voice/hold")[0]["form"]["QueueSid"]
+    assert call.heard()[-1] == "All representatives are busy." and call.ended and not call.in_line
+
+
+def test_between_wait_documents_the_caller_stays_in_line_until_the_test_says(app, sim):
+    call = sim.dial()
+    call.wait_in_line(position=4)
+    call.press("4").silence()
+    assert call.pending_verb == "Enqueue" and call.in_line and not call.ended
+    call.keep_waiting(position=2, size=3)
+    assert call.heard()[-1] == "You are number 2 of 3."
+    call.press("7")  # a stray key: the document ends, still in line
+    assert call.pending_verb == "Enqueue" and received(app, "/voice/queue-done") == []
+    call.answered()
+    assert received(app, "/voice/queue-done")[0]["form"]["QueueResult"] == "bridged"
+    assert call.transcript[-1] == Line("event", "connected to agent") and call.ended
+
+
+def test_hanging_up_while_waiting_tells_the_enqueue_action(app, sim):
+    call = sim.dial()
+    call.wait_in_line(position=1)
+    call.press("4").hangup()
+    assert received(app, "/voice/queue-done")[0]["form"]["QueueResult"] == "hangup"
+    assert call.ended and received(app, "/voice/status")
+
+
+def test_keep_waiting_needs_a_caller_in_line(app, sim):
+    call = sim.dial()
+    with pytest.raises(SimulatorError, match="waiting for <Gather>"):
+        call.keep_waiting()
+    with pytest.raises(SimulatorError, match="not waiting in line"):
+        call.answered()
+    with pytest.raises(ValueError, match="unknown queue figure"):
+        call.wait_in_line(position=1).press("4").silence().keep_waiting(place=2)
 
 
 def test_silence_at_a_record_continues_without_posting(app, sim):

@@ -98,8 +98,9 @@ def _result_edges(node: Node, flow: Flow) -> list[Edge]:
 
 
 def _transfer_edges(node: Node, flow: Flow) -> list[Edge]:
-    """Where a transfer goes when nobody answers, or after the conversation."""
+    """Where a transfer goes when nobody answers, or after the conversation; a queue, when the caller leaves it."""
     edges = [Edge(node.on_no_answer, "no answer")] if node.on_no_answer else []
+    edges += [Edge(node.on_leave, "left the line")] if node.on_leave else []
     return edges + ([Edge(node.on_answer, "answered")] if node.on_answer else [])
 
 
@@ -215,7 +216,8 @@ Edge labels say what leads there:
 - `yes: is_open` / `no`: a branch's condition is true / false.
 - `ok`, `invalid`, `found`...: an action's result; an arrow back to the same node asks again (`@retry`). At a
   menu, `clear`, `close`, `none`...: what its action made of words that named none of its options clearly.
-- `next`: the next step after speaking; `no answer` / `answered`: how a transfer ended.
+- `next`: the next step after speaking; `no answer` / `answered`: how a transfer ended; `left the line`: a
+  caller waiting for a representative chose a call-back instead.
 """
 
 

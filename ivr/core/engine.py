@@ -185,6 +185,7 @@ class RecordMessage:
     attempt: int
     prompts: tuple[Speak, ...]
     max_length: int
+    transcribe: bool = False  # a transcript is wanted, where the language allows
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,11 @@ class Engine:
             self._enter(self.flow.node(node.on_no_answer), outcome, ctx, services)
 
     def _on_queue(self, node: Node, turn: Turn, outcome: Outcome, ctx: Context, services: Services) -> None:
-        """The caller left the representatives' line: spoken to, hung up, or the line failed."""
+        """The caller left the representatives' line: spoken to, hung up, chose to leave, or the line failed."""
+        if turn.queue_result == "leave" and node.on_leave:
+            outcome.end_reason = "left_queue"
+            self._enter(self.flow.node(node.on_leave), outcome, ctx, services)
+            return
         if turn.queue_result in ("bridged", "hangup", "bridging-in-progress"):
             outcome.end_reason = "representative_answered" if turn.queue_result != "hangup" else "hung_up_in_queue"
             outcome.steps.append(Hangup())
@@ -573,7 +578,7 @@ class Engine:
         prompts = self._prompts(node, ctx, services)
         if node.kind == "record":
             outcome.steps.append(RecordMessage(node.name, ctx.lang, attempt, tuple(prompts),
-                                               node.max_length))
+                                               node.max_length, node.transcribe))
             return
         choices = self._menu_choices(node, services) if node.kind == "menu" else []
         # The recogniser is told the words the scorer listens for, from the same vocabulary.

@@ -55,10 +55,12 @@ KINDS: dict[str, KindSpec] = {
     "input": KindSpec(frozenset({"prompt", "action", "results", "input", "finish_on_key", "num_digits", "timeout",
                                  "max_attempts", "on_fail", "on_silence", "speech_timeout"}),
                       ("prompt", "action", "results"), listens=True),
-    "record": KindSpec(frozenset({"prompt", "action", "results", "max_length", "on_silence"}),
+    # `transcribe: true` asks for a transcript of the recording where the caller's language allows one.
+    "record": KindSpec(frozenset({"prompt", "action", "results", "max_length", "on_silence", "transcribe"}),
                        ("prompt", "action", "results", "max_length"), listens=True),
     "transfer": KindSpec(frozenset({"to", "prompt", "on_no_answer", "on_answer"}), ("to", "on_no_answer")),
-    "queue": KindSpec(frozenset({"prompt", "on_fail"})),
+    # `on_leave`: where a caller goes who chose to leave the line while waiting (a call-back instead).
+    "queue": KindSpec(frozenset({"prompt", "on_fail", "on_leave"})),
     # The caller joins a conference that others are dialled into; on_fail: it could not be set up, or the
     # caller was brought out of it (someone never answered) before any conversation.
     "conference": KindSpec(frozenset({"to", "prompt", "on_fail"}), ("to", "on_fail")),
@@ -131,9 +133,11 @@ class Node:
     speech_timeout: str | None = None
     max_attempts: int | None = None
     max_length: int | None = None
+    transcribe: bool = False
     to: str | None = None
     on_no_answer: str | None = None
     on_answer: str | None = None
+    on_leave: str | None = None
 
     def spoken_refs(self) -> tuple[PromptRef, ...]:
         """Every prompt the node reads, in order: option labels in place of '@options', no markers."""
@@ -262,6 +266,14 @@ def _text_or_none(value) -> str | None:
     return None if value is None else str(value)
 
 
+def _flag(raw: dict, key: str, where: str) -> bool:
+    """A true/false key, false when absent."""
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise FlowError(f"{where}: {key!r} is true or false")
+    return value
+
+
 def _check_kind(raw, where: str) -> str:
     """The node's kind, after rejecting an unknown kind or a key the kind does not take."""
     if not isinstance(raw, dict):
@@ -306,9 +318,11 @@ def _parse_node(name: str, raw: dict, source: str) -> Node:
         speech_timeout=_text_or_none(raw.get("speech_timeout")),
         max_attempts=raw.get("max_attempts"),
         max_length=raw.get("max_length"),
+        transcribe=_flag(raw, "transcribe", where),
         to=raw.get("to"),
         on_no_answer=raw.get("on_no_answer"),
         on_answer=raw.get("on_answer"),
+        on_leave=raw.get("on_leave"),
     )
 
 
@@ -319,7 +333,7 @@ def _node_references(node: Node) -> list[tuple[str, str | None]]:
     refs: list[tuple[str, str | None]] = [
         ("next", node.next), ("on_fail", node.on_fail), ("then", node.then), ("else", node.otherwise),
         ("directory_next", node.directory_next), ("on_no_answer", node.on_no_answer),
-        ("on_answer", node.on_answer),
+        ("on_answer", node.on_answer), ("on_leave", node.on_leave),
     ]
     refs += [(f"option {opt.digits!r}", opt.target.node) for opt in node.options]
     refs += [(f"result {result!r}", target) for result, target in node.results.items() if target != RETRY]

@@ -64,6 +64,14 @@ def spoken_number(e164: str) -> str:
     return ", ".join(" ".join(group) for group in groups)
 
 
+def spoken_ending(e164: str) -> str:
+    """The last four digits for text-to-speech, "1 2 3 4": enough for a caller to know their number."""
+    normalised = normalise_us_number(e164)
+    if normalised is None:
+        raise ValueError(f"not a NANP number: {e164!r}")
+    return " ".join(normalised[-4:])
+
+
 def is_withheld(caller: str | None) -> bool:
     """Return True if Twilio's From value means the caller ID was withheld."""
     if caller is None:

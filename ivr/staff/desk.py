@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import calls
+from .. import callbacks, calls
 from ..cases import CaseError, NewCase, create_case, queries
 from ..cases.numbers import grouped
 from ..core.phone import normalise_us_number
@@ -65,6 +65,8 @@ def index():
         return render_template("staff/desk/index.html", by=by, text=text, found=found, error=error, queues=queues,
                                languages=LANGUAGE_NAMES, call_backs=calls.awaiting_call_back(session, CALL_BACKS),
                                done=calls.recent_call_backs(session, 10), now=now(),
+                               requests=callbacks.open_requests(session, CALL_BACKS),
+                               requests_done=callbacks.recently_done(session, 10),
                                calls_now=utcnow()), 400 if error else 200
 
 
@@ -112,6 +114,21 @@ def called_back(call_id: int):
         except ValueError as exc:
             abort(400, str(exc))
     flash("Marked as called back.")
+    return redirect(url_for("desk.index"))
+
+
+@bp.post("/callbacks/<int:request_id>/done")
+@role_required("operator")
+def call_back_done(request_id: int):
+    """Mark a call-back request (a long wait, a message after hours) as handled: who, when, what came of it."""
+    with database().session() as session:
+        try:
+            callbacks.mark_done(session, request_id, current_staff().actor, request.form.get("note"), now=now())
+        except callbacks.NoSuchCallBack as exc:
+            abort(404, str(exc))
+        except callbacks.CallBackError as exc:
+            abort(400, str(exc))
+    flash("Call-back request marked as done.")
     return redirect(url_for("desk.index"))
 
 

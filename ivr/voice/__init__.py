@@ -1,6 +1,6 @@
 """The phone face: Twilio voice webhooks, the actions flows call, and the only TwiML builder."""
 
-from . import interpretation  # noqa: F401 - registers the interpretation conference's webhooks on bp
+from . import callback_actions, interpretation, waiting  # noqa: F401 - register their actions and routes on bp
 from .routes import bp
 
 __all__ = ["bp"]

@@ -202,7 +202,7 @@ def take_name(services, ctx: Context) -> ActionResult:
     return ActionResult("ok")
 
 
-def _caller_number(ctx: Context) -> str | None:
+def caller_number(ctx: Context) -> str | None:
     """The caller ID as a dialable North American number, or None if withheld or foreign."""
     if phone.is_withheld(ctx.caller):
         return None
@@ -212,16 +212,17 @@ def _caller_number(ctx: Context) -> str | None:
 @handler("condition:caller_id_available")
 def caller_id_available(services, ctx: Context) -> bool:
     """True if we can offer 'the number you are calling from'."""
-    number = _caller_number(ctx)
+    number = caller_number(ctx)
     if number:
         ctx.answers["caller_number_spoken"] = phone.spoken_number(number)
+        ctx.answers["caller_number_ending"] = phone.spoken_ending(number)
     return number is not None
 
 
 @handler("use_caller_id")
 def use_caller_id(services, ctx: Context) -> ActionResult:
     """Take the caller ID as the call-back number."""
-    number = _caller_number(ctx)
+    number = caller_number(ctx)
     if number is None:
         return ActionResult("invalid")
     ctx.answers["contact_phone"] = number
@@ -306,7 +307,7 @@ def sms_enabled(services, ctx: Context) -> bool:
 @handler("send_case_sms")
 def send_case_sms(services, ctx: Context) -> ActionResult:
     """Text the case number to the call-back number or the caller ID; a failure never breaks the call."""
-    to = ctx.answers.get("contact_phone") or _caller_number(ctx)
+    to = ctx.answers.get("contact_phone") or caller_number(ctx)
     if not to or not ctx.answers.get("case_number"):
         return ActionResult("no_number")
     number = casenumbers.grouped(ctx.answers["case_number"])

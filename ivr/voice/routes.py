@@ -1,4 +1,5 @@
-"""Twilio voice webhooks: /voice, /voice/turn, /voice/wait, /voice/status, /voice/fallback.
+"""Twilio voice webhooks: /voice, /voice/turn, /voice/status, /voice/fallback (waiting in line and messages:
+ivr/voice/waiting.py, on the same blueprint).
 
 The only place that turns HTTP requests into engine turns and engine outcomes into TwiML.
 Every route checks X-Twilio-Signature first; every error path answers valid TwiML, never a 500.
@@ -78,9 +79,14 @@ def _conference_url(what: str, **query) -> str:
     return f"{request.script_root}{bp.url_prefix}/interpretation/{what}" + (f"?{urlencode(query)}" if query else "")
 
 
+def _transcription_url() -> str:
+    """Root-relative URL Twilio posts a recorded message's transcript to."""
+    return f"{request.script_root}{bp.url_prefix}/transcription"
+
+
 def _renderer() -> Renderer:
     """A renderer bound to this app's voices and URLs."""
-    return Renderer(_state().catalog.voices, _turn_url, _wait_url, _conference_url)
+    return Renderer(_state().catalog.voices, _turn_url, _wait_url, _conference_url, _transcription_url())
 
 
 def route_for(to_number: str | None) -> str:
@@ -189,28 +195,6 @@ def turn():
                     caller=call.from_number, call_sid=call.call_sid, answers=dict(call.answers or {}))
 
     return _play_turn(hook, make_turn)
-
-
-@bp.post("/wait")
-@timed("wait")
-@twilio_signed
-def wait():
-    """Hold music and the caller's place in line while they wait for a representative."""
-    state = _state()
-    lang = request.args.get("lang", "en")
-    lang = lang if lang in LANGUAGES else "en"
-    response = VoiceResponse()
-    position = read_webhook(request.form).queue_position
-    voice = state.catalog.voice(lang)
-    if position is not None:
-        response.say(state.catalog.text(lang, "rep.wait", position=position), voice=voice.voice,
-                     language=voice.language)
-    music = state.settings.routing.representative.hold_music_url
-    if music:
-        response.play(music)
-    else:
-        response.pause(length=20)
-    return twiml_response(response)
 
 
 @bp.post("/status")

@@ -17,17 +17,19 @@ TurnUrl = Callable[[str, str, int, str], str]
 ConferenceUrl = Callable[..., str]
 # Conference events the line follows (Twilio's short names): who joined or left, and when the room ended.
 CONFERENCE_EVENTS = "start end join leave"
+TRANSCRIBED_LANGUAGES = ("en",)  # Twilio's <Record transcribe> understands English only
 
 
 class Renderer:
     """Builds VoiceResponse documents for outcomes, given voices and URLs."""
 
     def __init__(self, voices: dict[str, Voice], turn_url: TurnUrl, wait_url: Callable[[str], str],
-                 conference_url: ConferenceUrl | None = None):
+                 conference_url: ConferenceUrl | None = None, transcription_url: str | None = None):
         self.voices = voices
         self.turn_url = turn_url
         self.wait_url = wait_url
         self.conference_url = conference_url
+        self.transcription_url = transcription_url
 
     def say(self, parent, speak: Speak) -> None:
         """Append a <Say> in the speaker's language and voice."""
@@ -81,8 +83,11 @@ class Renderer:
         """Prompts, <Record>, and a <Redirect> for when Twilio hears nothing to record."""
         for prompt in step.prompts:
             self.say(response, prompt)
+        options = {}
+        if step.transcribe and step.lang in TRANSCRIBED_LANGUAGES and self.transcription_url:
+            options = {"transcribe": True, "transcribe_callback": self.transcription_url}
         response.record(action=self.turn_url(step.node, step.lang, step.attempt, "record"), method="POST",
-                        max_length=step.max_length, timeout=5, finish_on_key="#", play_beep=True)
+                        max_length=step.max_length, timeout=5, finish_on_key="#", play_beep=True, **options)
         response.redirect(self.turn_url(step.node, step.lang, step.attempt, "record"), method="POST")
 
     def _transfer(self, response: VoiceResponse, step: Transfer) -> None:

@@ -47,6 +47,13 @@ AFTER_HOURS_MENU = {
     "es": ("Todavía puede usar estos servicios. Diga lo que necesita, u oprima 1 para reportar un problema que no "
            "es urgente, 2 para consultar un caso, 3 para información de la ciudad, o 9 para escuchar esto de nuevo."),
 }
+# ... then a message for a call-back, or what still works (flows/callbacks.yaml).
+OFFER = {
+    "en": ("To leave a message and have us call you back when we open, press 1. "
+           "For the services you can still use, press 2."),
+    "es": ("Para dejar un mensaje y que le devolvamos la llamada cuando abramos, oprima 1. "
+           "Para los servicios que todavía puede usar, oprima 2."),
+}
 MAIN_MENU_EN = ("Say what you need, or press 1 to report a problem, 2 to check on a case, 3 for city information, "
                 "4 to reach a city department, or 0 to speak with a representative.")
 INFO_MENU = {
@@ -166,18 +173,28 @@ def test_after_the_greeting_the_apology_is_in_the_callers_language_only(phone, c
 def test_asking_for_a_person_after_hours_hears_when_people_answer_and_what_still_works(phone, clock, lang, said):
     call = closed_call(phone, clock, lang)
     heard = answer(call, said)
-    assert heard == [PEOPLE[lang].format(opening=OPENS_MONDAY[lang]), AFTER_HOURS_MENU[lang]]
+    assert heard == [PEOPLE[lang].format(opening=OPENS_MONDAY[lang]), OFFER[lang]]
     assert RETRY[lang] not in heard
-    assert listening_at(call) == {"node": "after_hours_menu", "lang": lang, "attempt": "1", "event": "gather"}
+    assert listening_at(call) == {"node": "callback_after_hours_offer", "lang": lang, "attempt": "1",
+                                  "event": "gather"}
     assert not transferred(call) and not call.ended
+    assert answer(call, "2") == [AFTER_HOURS_MENU[lang]]
     assert answer(call, "2")[0].startswith(("Please enter your case number", "Por favor, marque su número"))
 
 
 def test_asking_again_and_again_never_ends_in_goodbye(phone, clock):
     call = closed_call(phone, clock, "en")
     for said in ("representative", "0", "operator", "0", "agent"):
-        assert answer(call, said)[-1] == AFTER_HOURS_MENU["en"]
+        assert answer(call, said)[-1] == OFFER["en"]
+        assert answer(call, "2") == [AFTER_HOURS_MENU["en"]]
     assert RETRY["en"] not in call.heard() and not call.ended
+
+
+def test_silence_at_the_call_back_offer_is_what_still_works(phone, clock):
+    call = closed_call(phone, clock, "es")
+    answer(call, "0")
+    call.silence()
+    assert call.heard()[-1] == AFTER_HOURS_MENU["es"]
 
 
 @pytest.mark.parametrize(("lang", "keys", "said"), [
@@ -188,14 +205,14 @@ def test_asking_for_a_person_in_the_information_menus_after_hours(phone, clock, 
     call = closed_call(phone, clock, lang)
     for key in keys:
         call.press(key)
-    assert answer(call, said) == [PEOPLE[lang].format(opening=OPENS_MONDAY[lang]), AFTER_HOURS_MENU[lang]]
+    assert answer(call, said) == [PEOPLE[lang].format(opening=OPENS_MONDAY[lang]), OFFER[lang]]
     assert not transferred(call)
 
 
 def test_on_a_holiday_people_answer_again_after_it(phone, clock):
     call = closed_call(phone, clock, "en", when=CHRISTMAS)
     assert answer(call, "representative") == [PEOPLE["en"].format(opening="on Monday, December 28 at 8 AM"),
-                                              AFTER_HOURS_MENU["en"]]
+                                              OFFER["en"]]
 
 
 def test_in_an_emergency_closure_no_reopening_time_is_promised(phone, db):
@@ -203,7 +220,7 @@ def test_in_an_emergency_closure_no_reopening_time_is_promised(phone, db):
     db.commit()
     call = phone()  # a Tuesday morning: open but for the closure
     call.press("1")
-    assert answer(call, "operator") == [PEOPLE_IN_A_CLOSURE_EN, AFTER_HOURS_MENU["en"]]
+    assert answer(call, "operator") == [PEOPLE_IN_A_CLOSURE_EN, OFFER["en"]]
     assert not transferred(call)
 
 
@@ -309,5 +326,5 @@ def test_asking_for_a_person_after_a_status_read_back_after_hours(phone, clock, 
     call = closed_call(phone, clock, lang)
     call.press("2")
     answer(call, case.number + "#")
-    assert answer(call, said) == [PEOPLE[lang].format(opening=OPENS_MONDAY[lang]), AFTER_HOURS_MENU[lang]]
+    assert answer(call, said) == [PEOPLE[lang].format(opening=OPENS_MONDAY[lang]), OFFER[lang]]
     assert not transferred(call) and not call.ended

@@ -666,19 +666,6 @@ def test_representative_queue_failure_returns_to_the_menu(phone, result):
     assert not call.ended
 
 
-def test_wait_url_reads_the_place_in_line(app, phone):
-    call = open_menu(phone, "es")
-    call.next_queue_result = "queue-full"
-    call.press("0")
-    wait_url = last_with(call, "Enqueue").get("waitUrl")
-    answer = signed_post(app, wait_url, {"QueuePosition": "3", "CallSid": call.call_sid})
-    assert answer.status_code == 200
-    document = ET.fromstring(answer.get_data(as_text=True))
-    assert says(document) == [("Usted es el número 3 en la fila. Gracias por esperar; un representante le "
-                               "atenderá pronto.", *VOICE_ES)]
-    assert document.find("Pause") is not None or document.find("Play") is not None
-
-
 @pytest.mark.parametrize("app", [{"routing": {"representative": {"workflow_sid": "WW" + "a" * 32}}}], indirect=True)
 @pytest.mark.parametrize(("lang", "language", "skill"), [("es", "es", "spanish"), ("en", "en", "english")])
 def test_taskrouter_task_carries_the_callers_language(phone, lang, language, skill):
@@ -732,8 +719,14 @@ def test_interpretation_after_hours(phone, clock):
         "If this is an emergency, hang up and dial 9-1-1.",
         f"El 311 está cerrado en este momento. Hay intérpretes disponibles durante nuestro horario, {HOURS_ES}. "
         "Si es una emergencia, cuelgue y marque 9-1-1.",
+        "To leave a message in your language and have us call you back with an interpreter, press 1.",
+        "Para dejar un mensaje en su idioma y que le llamemos con un intérprete, oprima 2.",
     ]
-    assert call.ended and not lines(call, "dial")
+    assert not call.ended and not lines(call, "dial")
+    call.silence()  # no message: goodbye in both languages (tests/voice/test_callbacks.py leaves one)
+    assert call.heard()[-2:] == ["Thank you for calling Hartford 311. Goodbye.",
+                                 "Gracias por llamar al 311 de Hartford. Adiós."]
+    assert call.ended
 
 
 # ---- what is stored ------------------------------------------------------------------------------
