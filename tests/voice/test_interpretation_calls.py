@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from ivr.models import Call
+from ivr.models import Call, CallBackRequest
 from ivr.settings import TWILIO_WEBHOOK_SECONDS
 from tests.conftest import dial_line
 from tests.twilio_api import ACCOUNT, INVALID_TO, new_sid, twilio_time
@@ -40,6 +40,12 @@ WAIT = [
 WHISPER = ("311 interpretation call. The caller needs help in another language; an interpreter is joining you "
            "both.")
 REP_EN = "Please hold for the next available representative."
+# After the failure: a message for a call-back with an interpreter (in English or Spanish), or wait for a person.
+CALL_BACK_OFFER = [
+    "To leave a message in your language and have us call you back with an interpreter, press 1.",
+    "Para dejar un mensaje en su idioma y que le llamemos con un intérprete, oprima 2.",
+    "To wait for a representative, press 0.",
+]
 
 
 # ---- the stand-in's Calls resource ------------------------------------------------------------------------
@@ -261,7 +267,10 @@ def test_the_interpreter_is_asked_for_by_speech(line, twilio_stand_in):
 # ---- failures ---------------------------------------------------------------------------------------------
 
 def assert_told_and_sent_to_a_representative(app, call, missing: str):
-    assert call.heard()[3:] == CONNECTING + UNREACHABLE + [REP_EN]
+    """Told in both languages and offered a call-back; silence then waits for a representative."""
+    assert call.heard()[3:] == CONNECTING + UNREACHABLE + CALL_BACK_OFFER
+    call.silence()
+    assert call.heard()[-1] == REP_EN
     assert [line.text for line in call.transcript if line.kind == "enqueue"] == ["hartford311-en"]
     record = answers(app, call)
     assert record["callback_reason"] == "interpretation"
@@ -280,6 +289,30 @@ def test_interpreter_refused_by_the_api_is_said_at_once_and_the_representative_s
     [rep_sid] = _created_sids(twilio_stand_in)
     assert [leg["To"] for leg in created(twilio_stand_in)] == [CALL_CENTRE, INTERPRETERS]
     assert updates(twilio_stand_in) == [(rep_sid, {"Status": "canceled"})]
+
+
+@pytest.mark.parametrize(("key", "lang", "ask"), [
+    ("1", "en", "After the tone, say your name and the language you speak, and tell us what you need. "
+                "Press pound when you're done."),
+    ("2", "es", "Después del tono, diga su nombre y el idioma que habla, y díganos lo que necesita. "
+                "Oprima la tecla numeral al terminar."),
+])
+def test_after_the_failure_the_caller_leaves_a_message_for_a_call_back_with_an_interpreter(
+        line, twilio_stand_in, calls_api, key, lang, ask):
+    calls_api.refused.add(INTERPRETERS)
+    call = ask_for_interpreter(line)
+
+    call.press(key)
+    assert call.heard()[-1] == ask
+    call.record(25)
+    call.press("1")  # the number it called from is right
+
+    with line.extensions["ivr"].db.sessions() as session:
+        [made] = session.scalars(select(CallBackRequest)).all()
+        assert (made.reason, made.language, made.phone, made.number_confirmed) == (
+            "interpretation", lang, "+18605550123", True)
+        assert made.recording_url and made.due_at is not None
+    assert call.ended
 
 
 def test_representative_refused_by_the_api_dials_no_interpreter(line, twilio_stand_in, calls_api):
@@ -377,7 +410,7 @@ def test_a_slow_api_is_given_up_on_within_the_turn(line, twilio_stand_in):
 def test_without_twilio_credentials_the_caller_hears_so_at_once(phone, twilio_stand_in):
     call = phone()
     call.press("3")
-    assert call.heard()[3:] == UNREACHABLE + [REP_EN]
+    assert call.heard()[3:] == UNREACHABLE + CALL_BACK_OFFER
     assert twilio_stand_in.requests == []
 
 
