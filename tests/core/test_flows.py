@@ -321,7 +321,10 @@ def test_shipped_call_flow_shape():
     start = flow.node("start")
     assert [(r.key, r.lang) for r in start.spoken_refs()] == [
         ("greeting.welcome", "en"), ("greeting.english", "en"), ("greeting.spanish", "es"),
-        ("greeting.other_languages", "en")]
+        ("greeting.other_languages", "en"), ("greeting.recorded", "en"), ("greeting.recorded", "es")]
+    # The recording notice is said only while conversations are recorded (config/recording.toml).
+    assert [r.when for r in start.prompt if r.key == "greeting.recorded"] == ["recording_enabled"] * 2
+    assert [o.digits for o in start.options if o.offers] == ["3"]  # said again in each offered language
     assert [(o.digits, o.label.key) for o in start.options] == [
         ("1", "greeting.english"), ("2", "greeting.spanish"), ("3", "greeting.other_languages")]
     assert start.on_silence.node == "opening" and start.on_silence.set_lang == "en"
