@@ -133,6 +133,14 @@ BREAKAGES = {
     "a key given twice": ('"0": {next', '1: {next', ["'start'", "option '1' is given twice"]),
     "a key written twice": ('"0": {next', '"1": {next', ["line 11: key '1' is written twice"]),
     "unknown default": ("on_fail: goodbye", "on_fail: farewell", ["defaults.on_fail", "'farewell'"]),
+    # ---- a prompt said only under a condition; an option also offered in other languages
+    "unknown condition of a prompt": ("prompt: info.hours", "prompt: [{key: info.hours, when: is_raining}]",
+                                      ["'hours'", "prompt 'info.hours': unknown condition 'is_raining'"]),
+    "offers without a label": ('"0": {next: goodbye, label: menu.representative}',
+                               '"0": {next: goodbye, offers: true, unlisted: true}',
+                               ["'start'", "option '0'", "needs a label and a digit key"]),
+    "offers not true or false": ("label: menu.representative}", "label: menu.representative, offers: yes-please}",
+                                 ["'start'", "option '0'", "'offers' is true or false"]),
 }
 
 
