@@ -98,6 +98,9 @@ class DirectoryEntry:
     code: str
     names: dict[str, str]
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # An offered language (the menu after 3): the entry is said in that language's own words and voice, its
+    # item prompt (greeting.offer) given the entry's key, whatever language the call is in.
+    lang: str | None = None
 
 
 class MenuChoice(NamedTuple):
@@ -552,6 +555,10 @@ class Engine:
         items = []
         for entry in services.directory(node.directory):
             if not entry.digits:  # reachable by speech only
+                continue
+            if entry.lang is not None:
+                items.append(Speak(self.catalog.text(entry.lang, node.item_prompt, **{KEY_FIELD: entry.digits}),
+                                   entry.lang))
                 continue
             values = {**self._values(ctx, services, ctx.lang), "digit": entry.digits,
                       "name": entry.names.get(ctx.lang, entry.code)}

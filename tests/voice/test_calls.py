@@ -16,7 +16,7 @@ from ivr.closures import end_closure, start_closure
 from ivr.models import Call, CallTurn
 from ivr.simulator import format_transcript
 from tests.conftest import AUTH_TOKEN
-from tests.voice.test_greeting_languages import OFFERS
+from tests.voice.test_greeting_languages import LANGUAGE_MENU, OFFERS
 
 HOURS_EN = "Monday to Friday, 8 AM to 5 PM"
 HOURS_ES = "de lunes a viernes, de 8 de la mañana a 5 de la tarde"
@@ -719,11 +719,15 @@ def test_representative_by_dial_not_answered(phone):
 
 # ---- interpretation ------------------------------------------------------------------------------
 
+ASKED = GREETED + len(LANGUAGE_MENU)  # after 3 the offered languages are read again, each with a key of its own
+
+
 def test_interpretation_transfer_sends_the_account_digits(phone, db):
     call = phone()
     call.next_dial_result = "completed"
     call.press("3")
-    assert call.heard()[GREETED:] == [INTERPRETER_CONNECTING]
+    call.silence()  # no language chosen from the offered ones: the interpreter all the same
+    assert call.heard()[ASKED:] == [INTERPRETER_CONNECTING]
     dial = last_with(call, "Dial")
     assert dial.get("timeout") == "30"
     assert query(dial.get("action"))["node"] == "interpretation"
@@ -736,20 +740,23 @@ def test_interpretation_transfer_sends_the_account_digits(phone, db):
 def test_interpreter_not_answering_goes_to_a_representative(phone):
     call = phone()
     call.press("3")
-    assert call.heard()[GREETED:] == [INTERPRETER_CONNECTING, INTERPRETER_FAILED, REP_EN]
+    call.silence()  # no language chosen from the offered ones: the interpreter all the same
+    assert call.heard()[ASKED:] == [INTERPRETER_CONNECTING, INTERPRETER_FAILED, REP_EN]
     assert lines(call, "enqueue") == ["hartford311-en"]
 
 
 def test_interpretation_by_speech(phone):
     call = phone()
     call.say("interpreter")
-    assert call.heard()[GREETED] == INTERPRETER_CONNECTING
+    call.silence()
+    assert call.heard()[ASKED] == INTERPRETER_CONNECTING
 
 
 @pytest.mark.parametrize("app", [{"routing": {"interpretation": {"send_digits": "ww42#"}}}], indirect=True)
 def test_interpretation_digits_come_from_config(phone):
     call = phone()
     call.press("3")
+    call.silence()  # no language chosen from the offered ones: the interpreter all the same
     assert lines(call, "dial") == ["+18005550199 (sendDigits ww42#)"]
 
 
@@ -757,7 +764,8 @@ def test_interpretation_after_hours(phone, clock):
     clock.set(2026, 12, 25, 10, 0)
     call = phone()
     call.press("3")
-    assert call.heard()[GREETED:] == [
+    call.silence()  # no language chosen from the offered ones: the interpreter all the same
+    assert call.heard()[ASKED:] == [
         f"311 is closed now. Interpreters are available during our hours, {HOURS_EN}. "
         "If this is an emergency, hang up and dial 9-1-1.",
         f"El 311 está cerrado en este momento. Hay intérpretes disponibles durante nuestro horario, {HOURS_ES}. "
@@ -828,6 +836,7 @@ def test_one_call_row_per_call(phone, db):
     call = phone()
     call.press("1")
     call.press("3")
+    call.silence()  # no language chosen from the offered ones: the interpreter all the same
     call.hangup()
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Call)) == 1

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.core.prompts import LANGUAGES, OFFER_PROMPT, PromptError, Voice, load_catalog
-from ivr.models import CallRecording
+from ivr.models import Call, CallRecording
 from ivr.settings import PROJECT_ROOT, ConfigError
 from ivr.settings import load as load_settings
 from ivr.twiml_check import check_twiml
@@ -26,8 +26,13 @@ OFFERS = [
     ("Tiếng Việt, bấm số 3.", "Google.vi-VN-Standard-A", "vi-VN"),
     ("للعربية، اضغط 3.", "Polly.Zeina", "arb"),
 ]
+# After 3: the same languages again, each with a key of its own (the interpreter is told which).
+LANGUAGE_MENU = ["Português, tecle 1.", "Polski, naciśnij 2.", "Français, tapez 3.", "Tiếng Việt, bấm số 4.",
+                 "للعربية، اضغط 5."]
 CHINESE = ("中文请按3。", "Polly.Zhiyu", "cmn-CN")  # ready in config and prompts/offers.yaml, not offered by default
 OFFER_TEXTS = [text for text, _, _ in OFFERS]
+INTERPRETER_CONNECTING = "Please hold while we connect you to an interpreter."
+INTERPRETER_DIALLED = "+18005550199 (sendDigits wwww1234567#)"
 RECORDED = [("Calls may be recorded.", "Polly.Joanna-Neural", "en-US"),
             ("Las llamadas pueden grabarse.", "Polly.Lupe-Neural", "es-US")]
 
@@ -112,8 +117,8 @@ def test_each_configured_language_has_a_voice_and_an_offer_twilio_can_say(shippe
 def test_the_offers_keep_the_catalog_of_english_and_spanish_whole(shipped):
     _, catalog = shipped
     assert set(catalog.texts["en"]) == set(catalog.texts["es"])
-    assert not catalog.has(OFFER_PROMPT)  # an offered language is never a call's language
-    assert all(set(catalog.texts[code]) == {OFFER_PROMPT} for code in catalog.offers)
+    assert catalog.text("en", OFFER_PROMPT, key="1") == "English, press 1."  # every language has its offer
+    assert all(set(catalog.texts[code]) == {OFFER_PROMPT} for code in catalog.offers)  # and an offered one no more
 
 
 def test_an_offered_language_without_a_voice_stops_start_up():
@@ -159,12 +164,45 @@ def test_the_offered_languages_come_from_config(phone):
     assert greeting_says(phone())[3:] == [CHINESE, OFFERS[2]]
 
 
-@pytest.mark.parametrize("key", ["3", "interpreter"])
-def test_pressing_3_after_the_offers_still_reaches_the_interpreter(phone, key):
+def ask_for_an_interpreter(call, how: str = "3") -> list[str]:
+    """Press 3 (or say 'interpreter') at the greeting; what the caller hears in answer."""
+    before = len(call.heard())
+    call.press(how) if how.isdigit() else call.say(how)
+    return call.heard()[before:]
+
+
+@pytest.mark.parametrize("how", ["3", "interpreter"])
+def test_after_3_each_offered_language_is_read_again_with_a_key_of_its_own(phone, how):
     call = phone()
-    call.press(key) if key.isdigit() else call.say(key)
-    assert call.heard()[len(greeting_says(call)):][0] == "Please hold while we connect you to an interpreter."
-    assert [line.text for line in call.transcript if line.kind == "dial"] == ["+18005550199 (sendDigits wwww1234567#)"]
+    assert ask_for_an_interpreter(call, how) == LANGUAGE_MENU
+    gather = documents(call)[-1].find("Gather")
+    assert [(say.text, say.get("voice"), say.get("language")) for say in gather.iter("Say")] == [
+        (text, voice, language) for text, (_, voice, language) in zip(LANGUAGE_MENU, OFFERS, strict=True)]
+    assert (gather.get("input"), gather.get("numDigits"), gather.get("timeout")) == ("dtmf", "1", "4")
+
+
+@pytest.mark.parametrize(("key", "code"), [("1", "pt"), ("2", "pl"), ("5", "ar")])
+def test_the_language_chosen_is_kept_for_the_interpreter(phone, db, key, code):
+    call = phone()
+    call.next_dial_result = "completed"
+    ask_for_an_interpreter(call)
+    call.press(key)
+    assert call.heard()[-1] == INTERPRETER_CONNECTING
+    assert [line.text for line in call.transcript if line.kind == "dial"] == [INTERPRETER_DIALLED]
+    assert call_row(db, call).answers["interpretation_language"] == code
+
+
+@pytest.mark.parametrize("answer", ["silence", "9"])
+def test_no_language_or_another_one_still_reaches_the_interpreter(phone, db, answer):
+    call = phone()
+    call.next_dial_result = "completed"
+    ask_for_an_interpreter(call)
+    call.silence() if answer == "silence" else call.press(answer)
+    heard = call.heard()[len(greeting_says(call)) + len(LANGUAGE_MENU):]
+    assert heard == ([INTERPRETER_CONNECTING] if answer == "silence" else ["Sorry, I didn't get that.",
+                                                                           INTERPRETER_CONNECTING])
+    assert [line.text for line in call.transcript if line.kind == "dial"] == [INTERPRETER_DIALLED]
+    assert "interpretation_language" not in call_row(db, call).answers
 
 
 # ---- recorded conversations: the notice first ---------------------------------------------------------
@@ -172,6 +210,12 @@ def test_pressing_3_after_the_offers_still_reaches_the_interpreter(phone, key):
 RECORDING_ON = {"recording": {"enabled": True}}
 CALL_SID = "CA" + "7" * 32
 RECORDING_SID = "RE" + "8" * 32
+
+
+def call_row(db, call) -> Call:
+    """The call's stored row, read fresh."""
+    db.expire_all()
+    return db.scalars(select(Call).where(Call.call_sid == call.call_sid)).one()
 
 
 def dials(call) -> list[ET.Element]:
@@ -186,7 +230,8 @@ def test_when_calls_are_recorded_the_greeting_says_so_in_both_languages_before_a
     assert says[-2:] == RECORDED and says[3:-2] == OFFERS
     assert greeting_seconds(says) < 30
     call.next_dial_result = "completed"
-    call.press("3")  # the interpreter is dialled, and the conversation recorded
+    call.press("3")
+    call.press("1")  # Portuguese: the interpreter is dialled, and the conversation recorded
     [dial] = dials(call)
     assert dial.get("record") == "record-from-answer-dual"
     assert dial.get("recordingStatusCallback").endswith("/voice/recording")
@@ -205,6 +250,7 @@ def test_without_recording_nothing_is_recorded_and_nothing_is_said(phone):
     call = phone()
     call.next_dial_result = "completed"
     call.press("3")
+    call.press("1")
     assert [dial.get("record") for dial in dials(call)] == [None]
     assert "Calls may be recorded." not in call.heard()
 
