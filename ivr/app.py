@@ -18,7 +18,7 @@ from .announcements import AnnouncementCache
 from .closures import ClosureCache
 from .core.engine import Engine
 from .core.flows import Flow, load_flow, validate
-from .core.prompts import Catalog, load_catalog
+from .core.prompts import Catalog, Voice, load_catalog
 from .db import Database
 from .models import ServiceType
 from .settings import PROJECT_ROOT, ConfigError, Secrets, Settings
@@ -48,7 +48,10 @@ class LineState:
 def load_line(settings: Settings, flows_dir: Path, prompts_dir: Path,
               secrets: Secrets) -> tuple[Catalog, Flow, Engine, LineConfig]:
     """Load and validate prompts, flows and config; raises with file and key named on any problem."""
-    catalog = load_catalog(prompts_dir)
+    offered = settings.languages.offered
+    catalog = load_catalog(prompts_dir, offered={code: Voice(settings.languages.voices[code].voice,
+                                                             settings.languages.voices[code].language)
+                                                 for code in offered})
     flow = load_flow(flows_dir)
     # Built first: the keys config gives directory entries are checked against the menus' own.
     line = LineConfig.from_settings(settings, catalog, secrets)

@@ -294,20 +294,36 @@ def purge(dry_run: bool) -> None:
     from datetime import timedelta
 
     from . import calls as call_records
+    from . import recordings
     from .cases import purge_closed_contacts
 
     app = _app()
     state = app.extensions["ivr"]
     keep = state.settings.privacy
     now = app.config["CLOCK"]()
-    with state.db.session() as session:
-        removed = call_records.purge_details(session, now - timedelta(days=keep.keep_call_details_days), dry_run)
-        contacts = purge_closed_contacts(session, now - timedelta(days=keep.keep_closed_case_contacts_days),
-                                         dry_run=dry_run, now=now)
+    twilio = recordings.TwilioRecordings(state.line.twilio)
+    try:
+        with state.db.session() as session:
+            calls_before = now - timedelta(days=keep.keep_call_details_days)
+            # Recordings first, at Twilio: a link is only cleared once Twilio has let the recording go.
+            deleted = recordings.delete_expired(session, calls_before, twilio.delete, dry_run)
+            removed = call_records.purge_details(session, calls_before, dry_run)
+            contacts = purge_closed_contacts(session, now - timedelta(days=keep.keep_closed_case_contacts_days),
+                                             dry_run=dry_run, now=now,
+                                             delete_recording=recordings.case_recording_deleter(twilio.delete,
+                                                                                                deleted))
+    finally:
+        twilio.close()
     verb = "would remove" if dry_run else "removed"
     click.echo(f"{verb}: caller details of {removed['calls']} calls and {removed['turns']} turns "
                f"(calls over {keep.keep_call_details_days} days old); contact details of {contacts} cases "
-               f"(closed over {keep.keep_closed_case_contacts_days} days ago)")
+               f"(closed over {keep.keep_closed_case_contacts_days} days ago); "
+               f"{'would delete' if dry_run else 'deleted'} {deleted.deleted} recordings at Twilio")
+    if deleted.failures:
+        # Everything else is done; these links stay, and the next run tries again. Exit 1 so cron tells someone.
+        for failure in deleted.failures:
+            click.echo(f"recording NOT deleted at Twilio, kept for the next run: {failure}", err=True)
+        raise SystemExit(1)
 
 
 @main.command()

@@ -349,3 +349,16 @@ class CallBackRequest(Base):
     handled_by: Mapped[str | None] = mapped_column(String(100))
     handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     note: Mapped[str | None] = mapped_column(String(500))
+
+
+class CallRecording(Base):
+    """A conversation Twilio recorded (<Dial record>, config/recording.toml): kept until `ivr purge` deletes it."""
+
+    __tablename__ = "call_recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    recording_sid: Mapped[str] = mapped_column(String(64), unique=True)  # what Twilio deletes it by
+    url: Mapped[str] = mapped_column(String(500))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)

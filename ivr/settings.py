@@ -393,6 +393,8 @@ class Settings:
     privacy: PrivacySettings
     staff: StaffSettings
     open311: Open311Settings
+    languages: LanguageSettings
+    recording: RecordingSettings
     # Built from `hours` once, so every worker answers "are we open" from the same parsed rules.
     schedule: Schedule = field(metadata={"derived": True}, compare=False)
 
@@ -716,3 +718,37 @@ def load(config_dir: Path | str | None = None, environ: Mapping[str, str] | None
     settings = Settings(**tables, schedule=schedule)
     _cross_checks(settings)
     return settings
+
+
+# ---- other languages and recorded calls (issue 11) ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """A Twilio text-to-speech voice and the language tag <Say> is given with it."""
+
+    voice: str  # "Polly.Camila", "Google.vi-VN-Standard-A"
+    language: str  # "pt-BR", "vi-VN"
+
+
+@dataclass(frozen=True)
+class LanguageSettings:
+    """The languages the greeting also offers help in, after English and Spanish, in order, and their voices."""
+
+    offered: tuple[str, ...]  # ISO 639-1 codes; each has a voice here and an offer in prompts/offers.yaml
+    voices: Mapping[str, VoiceSettings]
+
+    def __post_init__(self) -> None:
+        for code in self.offered:
+            if self.offered.count(code) > 1:
+                raise ValueError(f"offered: {code!r} is given twice")
+            if code in LANGUAGES:
+                raise ValueError(f"offered: {code!r} is a language of the whole line, not an offer")
+            if code not in self.voices:
+                raise ValueError(f"offered: {code!r} has no voice in [voices]")
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    """Whether conversations with representatives and departments are recorded (the greeting then says so)."""
+
+    enabled: bool

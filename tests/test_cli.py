@@ -236,7 +236,9 @@ def test_call_script_prints_a_transcript(run):
             "3 for city information, 4 to reach a city department, or 0 to speak with a representative.")
     assert lines[0].startswith("CALLER HEARS (en-US): City of Hartford 311. For police, fire or medical")
     assert lines[1].startswith("CALLER HEARS (es-US): Para español, oprima 2.")
-    assert lines[3:] == ["CALLER PRESSES: 1", menu, "CALLER IS SILENT",
+    # Then the offer of 3 in English and in each offered language, in its voice (test_greeting_languages.py).
+    assert lines[3].startswith("CALLER HEARS (pt-BR): Português, tecle 3.")
+    assert lines[8:] == ["CALLER PRESSES: 1", menu, "CALLER IS SILENT",
                          "CALLER HEARS (en-US): Sorry, I didn't get that.", menu]
 
 

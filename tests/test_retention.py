@@ -142,3 +142,181 @@ def test_the_retention_periods_come_from_config_and_must_be_at_least_a_day():
     assert load(environ={}).privacy.keep_call_details_days == 90
     with pytest.raises(ConfigError, match=r"config/privacy.toml: .*keep_call_details_days must be at least 1"):
         load(environ={}, overrides={"privacy": {"keep_call_details_days": 0}})
+
+
+# ---- recordings: deleted at Twilio before their links are forgotten (issue 11, part 6) ----------------------
+
+from ivr import recordings  # noqa: E402 - the recordings' part of retention, kept with its tests
+from ivr.models import CallRecording  # noqa: E402
+from ivr.twilio_rest import TwilioAccount  # noqa: E402
+from tests.test_cli import run  # noqa: E402, F401 - the CLI fixture, for `ivr purge`
+from tests.twilio_api import ACCOUNT, NOT_FOUND  # noqa: E402
+
+ACCOUNT_SID = "AC" + "3" * 32
+RECORDINGS = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings"
+OLD_SIDS = ["RE" + "a" * 32, "RE" + "b" * 32]
+NEW_SID = "RE" + "c" * 32
+TWILIO_DOWN = {"code": 20500, "message": "Internal Server Error", "status": 500}
+REFUSED = "HTTP 500, error 20500, Unable to delete record: Internal Server Error"  # as the purge reports it
+
+
+@pytest.fixture
+def twilio_recordings(twilio_stand_in):
+    """The stand-in holding recordings: DELETE answers 204 for one it has, 404 for one it has not."""
+    twilio_stand_in.recordings = set(OLD_SIDS + [NEW_SID])
+
+    @twilio_stand_in.route("DELETE", rf"{ACCOUNT}/Recordings/(?P<sid>RE[0-9a-f]{{32}})\.json")
+    def delete_recording(stand_in, match, form):
+        if match["sid"] not in stand_in.recordings:
+            return 404, NOT_FOUND
+        stand_in.recordings.discard(match["sid"])
+        return 204, {}
+
+    return twilio_stand_in
+
+
+@pytest.fixture
+def deleter(twilio_recordings):
+    """Deletes recordings at the stand-in, as `ivr purge` does at Twilio."""
+    twilio = recordings.TwilioRecordings(TwilioAccount(ACCOUNT_SID, "token", twilio_recordings.url, 2.0))
+    yield twilio
+    twilio.close()
+
+
+def url_of(sid: str) -> str:
+    return f"https://api.twilio.com{RECORDINGS}/{sid}"
+
+
+@pytest.fixture
+def conversations(app, db):
+    """Two conversations recorded before the calls' cut-off, one after."""
+    for sid, at in ((OLD_SIDS[0], CALL_CUTOFF - timedelta(days=5)), (OLD_SIDS[1], CALL_CUTOFF - timedelta(days=1)),
+                    (NEW_SID, CALL_CUTOFF + timedelta(days=1))):
+        assert recordings.keep_recording(db, "CAold", sid, url_of(sid), 60, at)
+    db.commit()
+
+
+def kept_sids(db) -> list[str]:
+    db.expire_all()
+    return list(db.scalars(select(CallRecording.recording_sid).order_by(CallRecording.id)))
+
+
+def deletes(stand_in) -> list[str]:
+    return [req["path"] for req in stand_in.requests if req["method"] == "DELETE"]
+
+
+def test_expired_recordings_are_deleted_at_twilio_then_forgotten(db, conversations, deleter, twilio_recordings):
+    done = recordings.delete_expired(db, CALL_CUTOFF, deleter.delete)
+    db.commit()
+    assert (done.deleted, done.failures) == (2, [])
+    assert deletes(twilio_recordings) == [f"{RECORDINGS}/{sid}.json" for sid in OLD_SIDS]
+    assert twilio_recordings.recordings == {NEW_SID}
+    assert kept_sids(db) == [NEW_SID]
+    assert recordings.delete_expired(db, CALL_CUTOFF, deleter.delete).deleted == 0  # nothing left to do
+
+
+def test_a_twilio_failure_keeps_the_recording_for_the_next_run(db, conversations, deleter, twilio_recordings):
+    twilio_recordings.status, twilio_recordings.error_body = 500, TWILIO_DOWN
+    done = recordings.delete_expired(db, CALL_CUTOFF, deleter.delete)
+    db.commit()
+    assert done.deleted == 0
+    assert done.failures == [f"{sid}: {REFUSED}" for sid in OLD_SIDS]
+    assert kept_sids(db) == [*OLD_SIDS, NEW_SID]
+
+    twilio_recordings.status = 201  # Twilio is back: the next run finishes the job
+    assert recordings.delete_expired(db, CALL_CUTOFF, deleter.delete).deleted == 2
+    db.commit()
+    assert kept_sids(db) == [NEW_SID]
+
+
+def test_a_recording_twilio_no_longer_has_counts_as_deleted(db, conversations, deleter, twilio_recordings):
+    twilio_recordings.recordings.discard(OLD_SIDS[0])  # deleted in Twilio's console by hand
+    done = recordings.delete_expired(db, CALL_CUTOFF, deleter.delete)
+    db.commit()
+    assert (done.deleted, done.failures) == (2, [])
+    assert kept_sids(db) == [NEW_SID]
+
+
+def test_without_credentials_nothing_is_deleted_or_forgotten(db, conversations, twilio_recordings):
+    no_account = recordings.TwilioRecordings(TwilioAccount(None, None, twilio_recordings.url))
+    done = recordings.delete_expired(db, CALL_CUTOFF, no_account.delete)
+    assert done.deleted == 0 and len(done.failures) == 2 and "no Twilio credentials" in done.failures[0]
+    assert twilio_recordings.requests == [] and kept_sids(db) == [*OLD_SIDS, NEW_SID]
+
+
+def test_a_dry_run_counts_the_expired_recordings_and_asks_twilio_nothing(db, conversations, deleter,
+                                                                          twilio_recordings):
+    assert recordings.delete_expired(db, CALL_CUTOFF, deleter.delete, dry_run=True).deleted == 2
+    assert twilio_recordings.requests == [] and len(kept_sids(db)) == 3
+
+
+def test_a_recording_sid_is_read_from_twilios_url_only():
+    assert recordings.recording_sid(url_of(NEW_SID)) == NEW_SID
+    assert recordings.recording_sid(url_of(NEW_SID) + ".mp3") == NEW_SID
+    assert recordings.recording_sid("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1") is None
+    assert recordings.recording_sid(None) is None
+
+
+@pytest.fixture
+def recorded_case(app, db):
+    """A case closed before the contacts' cut-off whose description was recorded at Twilio."""
+    case = file_case(app, db, CONTACT_CUTOFF - timedelta(days=30), CONTACT_CUTOFF - timedelta(days=1))
+    case.recording_url = url_of(OLD_SIDS[0])
+    db.commit()
+    return case
+
+
+def retention_events(db) -> int:
+    return db.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.actor == "retention"))
+
+
+def purge_cases(db, deleter) -> recordings.Deletions:
+    done = recordings.Deletions()
+    cases.purge_closed_contacts(db, CONTACT_CUTOFF, now=NOW,
+                                delete_recording=recordings.case_recording_deleter(deleter.delete, done))
+    db.commit()
+    return done
+
+
+def test_a_closed_cases_recording_is_deleted_at_twilio_with_its_contacts(db, recorded_case, deleter,
+                                                                         twilio_recordings):
+    done = purge_cases(db, deleter)
+    assert (done.deleted, done.failures) == (1, [])
+    assert deletes(twilio_recordings) == [f"{RECORDINGS}/{OLD_SIDS[0]}.json"]
+    assert contacts(reread(db, recorded_case)) == (None, None, None, None)
+    assert retention_events(db) == 1
+
+
+def test_a_cases_recording_twilio_kept_is_tried_again_and_noted_once(db, recorded_case, deleter, twilio_recordings):
+    twilio_recordings.status, twilio_recordings.error_body = 500, TWILIO_DOWN
+    done = purge_cases(db, deleter)
+    assert done.failures == [f"{OLD_SIDS[0]}: {REFUSED}"]
+    assert contacts(reread(db, recorded_case)) == (None, None, None, url_of(OLD_SIDS[0]))  # the link stays
+    assert retention_events(db) == 1
+
+    twilio_recordings.status = 201
+    assert purge_cases(db, deleter).deleted == 1
+    assert reread(db, recorded_case).recording_url is None
+    assert retention_events(db) == 1  # the removal was noted the first time
+
+
+def test_ivr_purge_deletes_at_twilio_and_reports_what_it_could_not(run, monkeypatch, app, db, twilio_recordings):  # noqa: F811
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
+    monkeypatch.setenv("TWILIO_API_BASE", twilio_recordings.url)
+    # The CLI's clock is the suite's (December 1, 2026): these are over 90 days old.
+    for sid in OLD_SIDS:
+        recordings.keep_recording(db, "CAold", sid, url_of(sid), 60, hartford(2026, 6, 1, 9, 0))
+    db.commit()
+    twilio_recordings.status, twilio_recordings.error_body = 500, TWILIO_DOWN
+
+    failed = run("purge")
+    assert failed.exit_code == 1
+    assert "deleted 0 recordings at Twilio" in failed.output
+    assert f"recording NOT deleted at Twilio, kept for the next run: {OLD_SIDS[0]}: HTTP 500" in failed.output
+    assert kept_sids(db) == OLD_SIDS
+
+    twilio_recordings.status = 201
+    done = run("purge")
+    assert done.exit_code == 0, done.output
+    assert "deleted 2 recordings at Twilio" in done.output and kept_sids(db) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -158,15 +159,26 @@ def _holding_contacts(closed_before: datetime):
 
 
 def purge_closed_contacts(session: Session, closed_before: datetime, dry_run: bool = False,
-                          now: datetime | None = None) -> int:
-    """Clear contact details and recordings of cases closed before `closed_before`, noting it on each case."""
+                          now: datetime | None = None,
+                          delete_recording: Callable[[str], bool] | None = None) -> int:
+    """Clear contact details and recordings of cases closed before `closed_before`, noting it on each case.
+
+    `delete_recording(url)` deletes a recording where it is kept (Twilio, ivr/recordings.py) first: False keeps
+    the link for the next run, so a recording is never forgotten while it still exists.
+    """
     found = list(session.scalars(_holding_contacts(closed_before)))
     if dry_run:
         return len(found)
     now = now or utcnow()
     for case in found:
+        # Already noted: only a recording Twilio would not delete last time was left, and is tried again.
+        noted = any(event.actor == RETENTION_ACTOR for event in case.events)
         # The recording is the resident's voice: kept while the case is worked on, removed with the contacts.
-        case.contact_name = case.contact_phone = case.contact_email = case.recording_url = None
+        case.contact_name = case.contact_phone = case.contact_email = None
+        if case.recording_url and (delete_recording is None or delete_recording(case.recording_url)):
+            case.recording_url = None
+        if noted:
+            continue
         # updated_at stays: nothing a resident asked about changed. The event says who removed what, and when.
         session.add(CaseEvent(case_id=case.id, at=now, actor=RETENTION_ACTOR, kind="note", from_status=case.status,
                               to_status=case.status, note=RETENTION_NOTE, public=False))

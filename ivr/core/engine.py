@@ -25,7 +25,7 @@ from .flows import (
     PromptRef,
     Target,
 )
-from .prompts import LANGUAGES, Catalog
+from .prompts import LANGUAGES, OFFER_PROMPT, Catalog
 from .understanding import CLEAR, hints, understand
 from .words import normalise, spoken_key, spoken_menu_key
 
@@ -98,6 +98,9 @@ class DirectoryEntry:
     code: str
     names: dict[str, str]
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # An offered language (the menu after 3): the entry is said in that language's own words and voice, its
+    # item prompt (greeting.offer) given the entry's key, whatever language the call is in.
+    lang: str | None = None
 
 
 class MenuChoice(NamedTuple):
@@ -598,6 +601,10 @@ class Engine:
         for entry in services.directory(node.directory):
             if not entry.digits:  # reachable by speech only
                 continue
+            if entry.lang is not None:
+                items.append(Speak(self.catalog.text(entry.lang, node.item_prompt, **{KEY_FIELD: entry.digits}),
+                                   entry.lang))
+                continue
             values = {**self._values(ctx, services, ctx.lang), "digit": entry.digits,
                       "name": entry.names.get(ctx.lang, entry.code)}
             items.append(Speak(self.catalog.text(ctx.lang, node.item_prompt, **values), ctx.lang))
@@ -630,11 +637,23 @@ class Engine:
 
     def _expand(self, ref: PromptRef, node: Node, ctx: Context, services: Services) -> list[Speak]:
         """One prompt entry as spoken: a prompt, the directory's entries, or the options' labels."""
+        if ref.when is not None and not services.condition(ref.when, ctx):
+            return []
         if ref.key == DIRECTORY_ITEMS:
             return self._directory_items(node, ctx, services)
         if ref.key == OPTIONS:
-            return [self._label(option, ctx, services) for option in node.options if not option.unlisted]
+            said = []
+            for option in node.options:
+                if not option.unlisted:
+                    said.append(self._label(option, ctx, services))
+                    said += self._offers(option) if option.offers else []
+            return said
         return [self._speak(ref.key, ctx, services, ref.lang)]
+
+    def _offers(self, option: Option) -> list[Speak]:
+        """'For help in Portuguese, press 3.' in each offered language, in its own words."""
+        return [Speak(self.catalog.text(lang, OFFER_PROMPT, **{KEY_FIELD: option.digits}), lang)
+                for lang in self.catalog.offers]
 
     def _label(self, option: Option, ctx: Context, services: Services) -> Speak:
         """'To hear this again, press 9.': an option's label with its key said in the label's language."""

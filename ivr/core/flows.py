@@ -26,7 +26,8 @@ KEY_FIELD = "key"  # the placeholder in a label that the engine fills with the o
 KEY_PROMPTS = {"*": "keys.star", "#": "keys.pound"}  # how labels say the keys that are not digits
 ENGINE_PROMPTS = ("common.retry", "common.emergency", "common.emergency_menu",
                   *KEY_PROMPTS.values())  # spoken by the engine itself
-OPTION_KEYS = frozenset({"next", "set_lang", "say", "label", "unlisted", "also_means"})  # what an option may hold
+OPTION_KEYS = frozenset({"next", "set_lang", "say", "label", "unlisted", "also_means",
+                         "offers"})  # what an option may hold
 RETRY = "@retry"  # an action result mapped here re-prompts the same node, counting an attempt
 TRANSFER_TARGETS = ("department",)
 CONFERENCE_ROOMS = ("interpretation",)  # what a conference node may join the caller to
@@ -80,6 +81,7 @@ class PromptRef:
     key: str
     lang: str | None = None
     joined: bool = False  # said in one utterance with the entry before it (when in the same language)
+    when: str | None = None  # a condition: the prompt is said only while it holds (e.g. recording_enabled)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ class Option:
     # A directory whose words also choose this option: "someone spray painted the library" at the main
     # menu is a report, because it names a service type.
     also_means: str | None = None
+    # After its label, the catalog's offered languages each say this option's key in their own words and voice
+    # ("For help in Portuguese, press 3." in Portuguese): the greeting's offer of an interpreter.
+    offers: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,9 +199,10 @@ def _prompt_ref(item, where: str, joined: bool = False) -> PromptRef:
     """Accept a key or {key, lang}."""
     if isinstance(item, str):
         return PromptRef(item, joined=joined)
-    if isinstance(item, dict) and set(item) <= {"key", "lang"} and "key" in item:
-        return PromptRef(item["key"], item.get("lang"), joined)
-    raise FlowError(f"{where}: prompt entries are keys, {{key, lang}} or a list of those said as one, got {item!r}")
+    if isinstance(item, dict) and set(item) <= {"key", "lang", "when"} and "key" in item:
+        return PromptRef(item["key"], item.get("lang"), joined, item.get("when"))
+    raise FlowError(f"{where}: prompt entries are keys, {{key, lang, when}} or a list of those said as one, "
+                    f"got {item!r}")
 
 
 def _prompt_refs(raw, where: str) -> tuple[PromptRef, ...]:
@@ -241,8 +247,13 @@ def _option(digits: str, spec, where: str) -> Option:
     also_means = spec.get("also_means")
     if also_means is not None and not isinstance(also_means, str):
         raise FlowError(f"{where}: 'also_means' names a directory")
+    offers = spec.get("offers", False)
+    if not isinstance(offers, bool):
+        raise FlowError(f"{where}: 'offers' is true or false")
+    if offers and (label is None or not digits.isdigit()):
+        raise FlowError(f"{where}: an option said in the offered languages needs a label and a digit key")
     return Option(digits, target, {lang: tuple(str(w).lower() for w in ws) for lang, ws in said.items()}, label,
-                  unlisted, also_means)
+                  unlisted, also_means, offers)
 
 
 def _options(raw, where: str) -> tuple[Option, ...]:
@@ -405,6 +416,15 @@ def _check_directory(node: Node, where: str, directories: Mapping[str, tuple[str
         raise FlowError(f"{where}: a directory menu that reads its entries needs 'item_prompt'")
 
 
+def _check_conditions(node: Node, where: str, conditions: set[str]) -> None:
+    """A branch's condition, and any a prompt is said under, exist."""
+    if node.when and node.when not in conditions:
+        raise FlowError(f"{where}: unknown condition {node.when!r}")
+    for ref in node.prompt:
+        if ref.when is not None and ref.when not in conditions:
+            raise FlowError(f"{where}: prompt {ref.key!r}: unknown condition {ref.when!r}")
+
+
 def _check_references(node: Node, flow: Flow, where: str, actions: set[str], conditions: set[str]) -> None:
     """Nodes, actions, conditions and languages the node names all exist."""
     for what, target in _node_references(node):
@@ -412,8 +432,7 @@ def _check_references(node: Node, flow: Flow, where: str, actions: set[str], con
             raise FlowError(f"{where}: {what}: unknown node {target!r}")
     if node.action and node.action not in actions:
         raise FlowError(f"{where}: unknown action {node.action!r}")
-    if node.when and node.when not in conditions:
-        raise FlowError(f"{where}: unknown condition {node.when!r}")
+    _check_conditions(node, where, conditions)
     targets = [opt.target for opt in node.options] + ([node.on_silence] if node.on_silence else [])
     for target in targets:
         if target.set_lang is not None and target.set_lang not in LANGUAGES:

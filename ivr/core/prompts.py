@@ -10,6 +10,8 @@ from pathlib import Path
 import yaml
 
 LANGUAGES = ("en", "es")
+OFFERS_FILE = "offers.yaml"  # "For help in <this language>, press {key}." in each language the greeting offers
+OFFER_PROMPT = "greeting.offer"  # the key an offered language's one prompt is known by
 
 
 class PromptError(ValueError):
@@ -30,6 +32,9 @@ class Catalog:
 
     texts: dict[str, dict[str, str]]
     voices: dict[str, Voice]
+    # Languages the greeting also offers help in (ISO 639-1), in order: each has a voice and one prompt,
+    # OFFER_PROMPT, and is never a call's language (the prompts above exist only in LANGUAGES).
+    offers: tuple[str, ...] = ()
 
     def text(self, lang: str, key: str, /, **values: object) -> str:
         """Render prompt `key` in `lang`, filling {placeholders} from values (labels have a {key} of their own)."""
@@ -100,8 +105,35 @@ def _load_file(path: Path) -> tuple[Voice, dict[str, str]]:
     return Voice(voice=data["voice"], language=data["language"]), texts
 
 
-def load_catalog(prompts_dir: Path) -> Catalog:
-    """Load prompts/<lang>.yaml for every language and check they have the same keys and placeholders."""
+def _load_offers(path: Path, offered: dict[str, Voice]) -> dict[str, dict[str, str]]:
+    """The offer prompt of each offered language from prompts/offers.yaml, each saying its {key} once."""
+    if not offered:
+        return {}
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PromptError(f"{path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PromptError(f"{path}: expected a mapping of language codes to offers")
+    texts = {}
+    for lang in offered:
+        text = data.get(lang)
+        if lang in LANGUAGES:
+            raise PromptError(f"{path}: {lang!r} is a language of the whole line, not an offer")
+        if not isinstance(text, str) or not text.strip():
+            raise PromptError(f"{path}: no offer for {lang!r}, a language config/languages.toml offers")
+        if placeholders(text) != {"key"}:
+            raise PromptError(f"{path}: the offer for {lang!r} must say {{key}} and nothing else in braces")
+        texts[lang] = {OFFER_PROMPT: " ".join(text.split())}
+    return texts
+
+
+def load_catalog(prompts_dir: Path, offered: dict[str, Voice] | None = None) -> Catalog:
+    """Load prompts/<lang>.yaml for every language and check they have the same keys and placeholders.
+
+    `offered` (language -> voice, in order) adds the languages the greeting also offers help in, from offers.yaml.
+    """
+    offered = dict(offered or {})
     voices, texts = {}, {}
     for lang in LANGUAGES:
         voices[lang], texts[lang] = _load_file(prompts_dir / f"{lang}.yaml")
@@ -122,4 +154,6 @@ def load_catalog(prompts_dir: Path) -> Catalog:
                     f"{sorted(placeholders(texts[lang][key]))}, {reference} has "
                     f"{sorted(placeholders(template))}"
                 )
-    return Catalog(texts=texts, voices=voices)
+    texts.update(_load_offers(prompts_dir / OFFERS_FILE, offered))
+    voices.update(offered)
+    return Catalog(texts=texts, voices=voices, offers=tuple(offered))

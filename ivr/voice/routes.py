@@ -85,8 +85,10 @@ def _transcription_url() -> str:
 
 
 def _renderer() -> Renderer:
-    """A renderer bound to this app's voices and URLs."""
-    return Renderer(_state().catalog.voices, _turn_url, _wait_url, _conference_url, _transcription_url())
+    """A renderer bound to this app's voices and URLs (and the recording callback, when calls are recorded)."""
+    state = _state()
+    recording = f"{request.script_root}{bp.url_prefix}/recording" if state.settings.recording.enabled else None
+    return Renderer(state.catalog.voices, _turn_url, _wait_url, _conference_url, _transcription_url(), recording)
 
 
 def route_for(to_number: str | None) -> str:

@@ -55,7 +55,7 @@ class LineConfig:
         twilio = TwilioAccount.from_settings(settings, secrets)
         return cls(
             settings=settings, departments=departments, service_types=service_types,
-            hours_text={lang: hours_phrase(summary, lang) for lang in catalog.voices},
+            hours_text={lang: hours_phrase(summary, lang) for lang in LANGUAGES},
             twilio=twilio, sms=SmsSettings.from_settings(settings.sms, twilio),
         )
 

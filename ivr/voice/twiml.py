@@ -24,12 +24,15 @@ class Renderer:
     """Builds VoiceResponse documents for outcomes, given voices and URLs."""
 
     def __init__(self, voices: dict[str, Voice], turn_url: TurnUrl, wait_url: Callable[[str], str],
-                 conference_url: ConferenceUrl | None = None, transcription_url: str | None = None):
+                 conference_url: ConferenceUrl | None = None, transcription_url: str | None = None,
+                 recording_url: str | None = None):
         self.voices = voices
         self.turn_url = turn_url
         self.wait_url = wait_url
         self.conference_url = conference_url
         self.transcription_url = transcription_url
+        # Set when config/recording.toml records conversations: where Twilio reports each finished recording.
+        self.recording_url = recording_url
 
     def say(self, parent, speak: Speak) -> None:
         """Append a <Say> in the speaker's language and voice."""
@@ -93,7 +96,7 @@ class Renderer:
     def _transfer(self, response: VoiceResponse, step: Transfer) -> None:
         """<Dial><Number> with an action so an unanswered transfer comes back to the flow."""
         dial = response.dial(action=self.turn_url(step.node, step.lang, 1, "dial"), method="POST",
-                             timeout=step.destination.timeout)
+                             timeout=step.destination.timeout, **self._recorded())
         number_options = {}
         if step.destination.send_digits:
             number_options["send_digits"] = step.destination.send_digits
@@ -105,7 +108,7 @@ class Renderer:
         action = self.turn_url(step.node, step.lang, 1, "queue")
         if target.mode == "dial":
             dial = response.dial(action=self.turn_url(step.node, step.lang, 1, "dial"), method="POST",
-                                 timeout=target.timeout)
+                                 timeout=target.timeout, **self._recorded())
             dial.number(target.number)
             return
         options = {"action": action, "method": "POST", "wait_url": self.wait_url(step.lang),
@@ -149,6 +152,14 @@ def hold(voices: dict[str, Voice], speeches: list[Speak], music_url: str, pause:
     else:
         response.pause(length=pause)
     return response
+
+
+    def _recorded(self) -> dict:
+        """<Dial> attributes that record the conversation once answered, when recording is on."""
+        if not self.recording_url:
+            return {}
+        return {"record": "record-from-answer-dual", "recording_status_callback": self.recording_url,
+                "recording_status_callback_method": "POST", "recording_status_callback_event": "completed"}
 
 
 def speak_only(voices: dict[str, Voice], speeches: list[Speak], then_dial: str | None = None,

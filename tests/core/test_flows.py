@@ -133,6 +133,14 @@ BREAKAGES = {
     "a key given twice": ('"0": {next', '1: {next', ["'start'", "option '1' is given twice"]),
     "a key written twice": ('"0": {next', '"1": {next', ["line 11: key '1' is written twice"]),
     "unknown default": ("on_fail: goodbye", "on_fail: farewell", ["defaults.on_fail", "'farewell'"]),
+    # ---- a prompt said only under a condition; an option also offered in other languages
+    "unknown condition of a prompt": ("prompt: info.hours", "prompt: [{key: info.hours, when: is_raining}]",
+                                      ["'hours'", "prompt 'info.hours': unknown condition 'is_raining'"]),
+    "offers without a label": ('"0": {next: goodbye, label: menu.representative}',
+                               '"0": {next: goodbye, offers: true, unlisted: true}',
+                               ["'start'", "option '0'", "needs a label and a digit key"]),
+    "offers not true or false": ("label: menu.representative}", "label: menu.representative, offers: yes-please}",
+                                 ["'start'", "option '0'", "'offers' is true or false"]),
 }
 
 
@@ -286,7 +294,9 @@ def test_shipped_menus_read_every_option_by_its_label():
     """No shipped prompt writes a menu key: every menu reads its options' labels (the check above passes)."""
     flow = load_flow(PROJECT_ROOT / "flows")
     menus = [node for node in flow.nodes.values() if node.kind == "menu"]
-    assert menus and all("@options" in [ref.key for ref in node.prompt] for node in menus)
+    # A menu of a directory's entries alone (the offered languages after 3) reads its entries instead.
+    assert menus and all(("@options" if node.options else "@items") in [ref.key for ref in node.prompt]
+                         for node in menus)
     assert all(opt.label or opt.unlisted for node in menus for opt in node.options)
 
 
@@ -321,7 +331,10 @@ def test_shipped_call_flow_shape():
     start = flow.node("start")
     assert [(r.key, r.lang) for r in start.spoken_refs()] == [
         ("greeting.welcome", "en"), ("greeting.english", "en"), ("greeting.spanish", "es"),
-        ("greeting.other_languages", "en")]
+        ("greeting.other_languages", "en"), ("greeting.recorded", "en"), ("greeting.recorded", "es")]
+    # The recording notice is said only while conversations are recorded (config/recording.toml).
+    assert [r.when for r in start.prompt if r.key == "greeting.recorded"] == ["recording_enabled"] * 2
+    assert [o.digits for o in start.options if o.offers] == ["3"]  # said again in each offered language
     assert [(o.digits, o.label.key) for o in start.options] == [
         ("1", "greeting.english"), ("2", "greeting.spanish"), ("3", "greeting.other_languages")]
     assert start.on_silence.node == "opening" and start.on_silence.set_lang == "en"

@@ -26,7 +26,10 @@ OPENS_MONDAY = {"en": "on Monday, December 7 at 8 AM", "es": "el lunes 7 de dici
 GREETING_EN = ("City of Hartford 311. For police, fire or medical emergencies, hang up and dial 9-1-1. "
                "For English, press 1.")
 GREETING_ES = "Para español, oprima 2. Si es una emergencia de policía, bomberos o médica, cuelgue y marque 9-1-1."
-GREETING = [GREETING_EN, GREETING_ES, "For help in another language, press 3."]
+# Then "For help in Portuguese, press 3." in Portuguese, and so on (tests/voice/test_greeting_languages.py).
+GREETING_OFFERS = ["Português, tecle 3.", "Polski, naciśnij 3.", "Français, tapez 3.", "Tiếng Việt, bấm số 3.",
+                   "للعربية، اضغط 3."]
+GREETING = [GREETING_EN, GREETING_ES, "For help in another language, press 3.", *GREETING_OFFERS]
 RETRY = {"en": "Sorry, I didn't get that.", "es": "Lo siento, no le entendí."}
 
 # Asking for a person after hours: when people answer again, the 911 reminder, then what still works.

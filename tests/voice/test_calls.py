@@ -16,6 +16,7 @@ from ivr.closures import end_closure, start_closure
 from ivr.models import Call, CallTurn
 from ivr.simulator import format_transcript
 from tests.conftest import AUTH_TOKEN
+from tests.voice.test_greeting_languages import LANGUAGE_MENU, OFFERS
 
 HOURS_EN = "Monday to Friday, 8 AM to 5 PM"
 HOURS_ES = "de lunes a viernes, de 8 de la mañana a 5 de la tarde"
@@ -24,7 +25,9 @@ GREETING_EN = ("City of Hartford 311. For police, fire or medical emergencies, h
                "For English, press 1.")
 GREETING_ES = "Para español, oprima 2. Si es una emergencia de policía, bomberos o médica, cuelgue y marque 9-1-1."
 GREETING_OTHER = "For help in another language, press 3."
-GREETING = [GREETING_EN, GREETING_ES, GREETING_OTHER]
+GREETING_OFFERS = [text for text, _, _ in OFFERS]  # "For help in Portuguese, press 3." in Portuguese, ...
+GREETING = [GREETING_EN, GREETING_ES, GREETING_OTHER, *GREETING_OFFERS]
+GREETED = len(GREETING)  # utterances a caller has heard once greeted: what follows starts at heard()[GREETED]
 
 MAIN_MENU_EN = ("Say what you need, or press 1 to report a problem, 2 to check on a case, 3 for city information, "
                 "4 to reach a city department, or 0 to speak with a representative.")
@@ -165,10 +168,10 @@ def test_open_hours_english_call(phone, db):
     greeting = last_document(call)
     gather = greeting.find("Gather")
     assert gather is not None and gather.get("input") == "dtmf speech"
-    assert says(gather) == [(GREETING_EN, *VOICE_EN), (GREETING_ES, *VOICE_ES), (GREETING_OTHER, *VOICE_EN)]
+    assert says(gather) == [(GREETING_EN, *VOICE_EN), (GREETING_ES, *VOICE_ES), (GREETING_OTHER, *VOICE_EN), *OFFERS]
 
     call.press("1")
-    assert call.heard()[3:] == [MAIN_MENU_EN]
+    assert call.heard()[GREETED:] == [MAIN_MENU_EN]
     menu = last_document(call).find("Gather")
     assert menu.get("language") == "en-US"
     assert query(menu.get("action"))["lang"] == "en"
@@ -186,7 +189,7 @@ def test_open_hours_english_call(phone, db):
 def test_open_hours_spanish_call(phone, db):
     call = phone()
     call.press("2")
-    assert call.heard()[3:] == [MAIN_MENU_ES]
+    assert call.heard()[GREETED:] == [MAIN_MENU_ES]
     menu = last_document(call).find("Gather")
     assert menu.get("language") == "es-US"  # Spanish speech is recognised as Spanish
     assert query(menu.get("action"))["lang"] == "es"
@@ -256,7 +259,7 @@ def test_after_hours_call_in_english(phone, clock, when, intro):
     clock.set(*when)
     call = phone()
     call.press("1")
-    assert call.heard()[3:] == [intro, CLOSED_MENU_EN]
+    assert call.heard()[GREETED:] == [intro, CLOSED_MENU_EN]
     assert MAIN_MENU_EN not in call.heard()
 
 
@@ -264,14 +267,14 @@ def test_after_hours_call_in_spanish(phone, clock):
     clock.set(2026, 12, 1, 20, 0)
     call = phone()
     call.press("2")
-    assert call.heard()[3:] == [CLOSED_INTRO_ES.format(opening="mañana a las 8 de la mañana"), CLOSED_MENU_ES]
+    assert call.heard()[GREETED:] == [CLOSED_INTRO_ES.format(opening="mañana a las 8 de la mañana"), CLOSED_MENU_ES]
 
 
 def test_holiday_call_in_spanish(phone, clock):
     clock.set(2026, 12, 25, 10, 0)
     call = phone()
     call.press("2")
-    assert call.heard()[3:] == [CLOSED_HOLIDAY_ES.format(opening="el lunes 28 de diciembre a las 8 de la mañana"),
+    assert call.heard()[GREETED:] == [CLOSED_HOLIDAY_ES.format(opening="el lunes 28 de diciembre a las 8 de la mañana"),
                                 CLOSED_MENU_ES]
     assert {(v, lang) for _, v, lang in says(last_document(call))} == {VOICE_ES}
 
@@ -312,7 +315,7 @@ def test_emergency_closure_is_announced_and_ended(phone, db):
     db.commit()
     call = phone()
     call.press("1")
-    assert call.heard()[3:] == [
+    assert call.heard()[GREETED:] == [
         "311 is closed now because of an emergency closure. City offices are closed because of snow. "
         f"Our regular hours are {HOURS_EN}. If this is a police, fire or medical emergency, hang up and call 9-1-1.",
         CLOSED_MENU_EN,
@@ -323,7 +326,7 @@ def test_emergency_closure_is_announced_and_ended(phone, db):
 
     spanish = phone()
     spanish.press("2")
-    assert spanish.heard()[3].startswith(
+    assert spanish.heard()[GREETED].startswith(
         "El 311 está cerrado en este momento por un cierre de emergencia. Las oficinas están cerradas por la nieve.")
 
     assert end_closure(db, by="test") == 1
@@ -338,7 +341,7 @@ def test_emergency_closure_without_a_message(phone, db):
     db.commit()
     call = phone()
     call.press("1")
-    assert call.heard()[3] == ("311 is closed now because of an emergency closure. "
+    assert call.heard()[GREETED] == ("311 is closed now because of an emergency closure. "
                                f"Our regular hours are {HOURS_EN}. "
                                "If this is a police, fire or medical emergency, hang up and call 9-1-1.")
 
@@ -349,7 +352,7 @@ def test_three_silences_at_the_main_menu_reach_a_representative_when_open(phone,
     call = open_menu(phone)
     for _ in range(3):
         call.silence()
-    assert call.heard()[4:] == [RETRY_EN, MAIN_MENU_EN, RETRY_EN, MAIN_MENU_EN, RETRY_EN, REP_EN]
+    assert call.heard()[GREETED + 1:] == [RETRY_EN, MAIN_MENU_EN, RETRY_EN, MAIN_MENU_EN, RETRY_EN, REP_EN]
     assert lines(call, "enqueue") == ["hartford311-en"]
     assert call.ended
     assert call_row(db, call).outcome == "representative_answered"
@@ -361,7 +364,8 @@ def test_three_silences_after_hours_say_goodbye_with_the_911_reminder(phone, clo
     call.press("1")
     for _ in range(3):
         call.silence()
-    assert call.heard()[5:] == [RETRY_EN, CLOSED_MENU_EN, RETRY_EN, CLOSED_MENU_EN, RETRY_EN, CLOSED_GOODBYE_EN]
+    assert call.heard()[GREETED + 2:] == [RETRY_EN, CLOSED_MENU_EN, RETRY_EN, CLOSED_MENU_EN, RETRY_EN,
+                                             CLOSED_GOODBYE_EN]
     assert call.transcript[-1].kind == "hangup" and call.ended
     assert not lines(call, "enqueue")
     assert call_row(db, call).outcome == "too_many_tries"
@@ -488,10 +492,10 @@ def test_words_that_only_contain_an_emergency_word_do_not_interrupt(phone, speec
 def test_emergency_at_the_greeting_warns_in_both_languages(phone):
     call = phone()
     call.say("fire")
-    assert call.heard()[3:] == [EMERGENCY_EN, EMERGENCY_ES, *GREETING]
+    assert call.heard()[GREETED:] == [EMERGENCY_EN, EMERGENCY_ES, *GREETING]
     # Said again at the same prompt, it is an ordinary answer: never a second advisory (a loop with no way out).
     call.say("hay un incendio")
-    assert call.heard()[-3:] == GREETING and EMERGENCY_EN not in call.heard()[6:]
+    assert call.heard()[-GREETED:] == GREETING and EMERGENCY_EN not in call.heard()[GREETED + 2:]
 
 
 def test_emergency_at_the_information_menu(phone):
@@ -702,11 +706,15 @@ def test_representative_by_dial_not_answered(phone):
 
 # ---- interpretation ------------------------------------------------------------------------------
 
+ASKED = GREETED + len(LANGUAGE_MENU)  # after 3 the offered languages are read again, each with a key of its own
+
+
 def test_interpretation_without_twilio_credentials_goes_to_a_representative(phone):
     # The three-way call itself is tested in tests/voice/test_interpretation_calls.py.
     call = phone()
     call.press("3")
-    assert call.heard()[3:5] == [INTERPRETER_UNREACHABLE_EN, INTERPRETER_UNREACHABLE_ES]
+    call.silence()  # no language chosen from the offered ones: the interpreter all the same
+    assert call.heard()[ASKED:ASKED + 2] == [INTERPRETER_UNREACHABLE_EN, INTERPRETER_UNREACHABLE_ES]
     call.press("0")  # wait for a representative rather than leave a message
     assert call.heard()[-1] == REP_EN
     assert lines(call, "enqueue") == ["hartford311-en"]
@@ -716,7 +724,8 @@ def test_interpretation_after_hours(phone, clock):
     clock.set(2026, 12, 25, 10, 0)
     call = phone()
     call.press("3")
-    assert call.heard()[3:] == [
+    call.silence()  # no language chosen from the offered ones: the interpreter all the same
+    assert call.heard()[ASKED:] == [
         f"311 is closed now. Interpreters are available during our hours, {HOURS_EN}. "
         "If this is an emergency, hang up and dial 9-1-1.",
         f"El 311 está cerrado en este momento. Hay intérpretes disponibles durante nuestro horario, {HOURS_ES}. "
@@ -793,6 +802,7 @@ def test_one_call_row_per_call(phone, db):
     call = phone()
     call.press("1")
     call.press("3")
+    call.silence()  # no language chosen from the offered ones: the interpreter all the same
     call.hangup()
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Call)) == 1
