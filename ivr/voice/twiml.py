@@ -124,6 +124,13 @@ class Renderer:
         # The REST requests that bring the others in are made there, outside this turn's database transaction.
         response.redirect(self.conference_url("dial", node=step.node, lang=step.lang), method="POST")
 
+    def _recorded(self) -> dict:
+        """<Dial> attributes that record the conversation once answered, when recording is on."""
+        if not self.recording_url:
+            return {}
+        return {"record": "record-from-answer-dual", "recording_status_callback": self.recording_url,
+                "recording_status_callback_method": "POST", "recording_status_callback_event": "completed"}
+
 
 def join_conference(response: VoiceResponse, room: str, action: str, wait_url: str, events_url: str) -> None:
     """<Dial><Conference> for the caller: on hold until someone who starts the room joins; the room ends with them."""
@@ -152,14 +159,6 @@ def hold(voices: dict[str, Voice], speeches: list[Speak], music_url: str, pause:
     else:
         response.pause(length=pause)
     return response
-
-
-    def _recorded(self) -> dict:
-        """<Dial> attributes that record the conversation once answered, when recording is on."""
-        if not self.recording_url:
-            return {}
-        return {"record": "record-from-answer-dual", "recording_status_callback": self.recording_url,
-                "recording_status_callback_method": "POST", "recording_status_callback_event": "completed"}
 
 
 def speak_only(voices: dict[str, Voice], speeches: list[Speak], then_dial: str | None = None,

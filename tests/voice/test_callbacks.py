@@ -283,6 +283,7 @@ def test_another_language_after_hours_leaves_a_message_for_an_interpreter_call_b
     clock.set(*SATURDAY)
     call = phone()
     call.press("3")
+    call.silence()  # no language chosen from the offered ones
     call.press(key)
     assert call.heard()[-1] == {
         "en": ("After the tone, say your name and the language you speak, and tell us what you need. "

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from ivr.models import Call, CallBackRequest
 from ivr.settings import TWILIO_WEBHOOK_SECONDS
 from tests.conftest import dial_line
+from tests.voice.test_calls import GREETING, LANGUAGE_MENU
 from tests.twilio_api import ACCOUNT, INVALID_TO, new_sid, twilio_time
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -40,6 +41,7 @@ WAIT = [
 WHISPER = ("311 interpretation call. The caller needs help in another language; an interpreter is joining you "
            "both.")
 REP_EN = "Please hold for the next available representative."
+ASKED = len(GREETING) + len(LANGUAGE_MENU)  # what a caller has heard before the interpretation's own words
 # After the failure: a message for a call-back with an interpreter (in English or Spanish), or wait for a person.
 CALL_BACK_OFFER = [
     "To leave a message in your language and have us call you back with an interpreter, press 1.",
@@ -91,12 +93,17 @@ def line(make_app, twilio_stand_in, calls_api):
 
 # ---- helpers ----------------------------------------------------------------------------------------------
 
-def ask_for_interpreter(app, before=None):
-    """Call, and press 3 at the greeting; `before(call)` runs first (e.g. to store an answer)."""
+def ask_for_interpreter(app, before=None, language_key: str | None = None):
+    """Call, press 3 at the greeting, then a key in the offered languages' menu (or nothing: the interpreter
+    all the same); `before(call)` runs first (e.g. to store an answer)."""
     call = dial_line(app)
     if before:
         before(call)
     call.press("3")
+    if language_key:
+        call.press(language_key)
+    else:
+        call.silence()
     return call
 
 
@@ -158,7 +165,7 @@ def status(call, leg: dict, sid: str, call_status: str):
 def test_the_caller_waits_in_a_room_of_their_own_while_both_are_dialled_in(line, twilio_stand_in):
     call = ask_for_interpreter(line)
 
-    assert call.heard()[3:] == CONNECTING
+    assert call.heard()[ASKED:] == CONNECTING
     room = f"interpretation-{call.call_sid}"
     assert call.conference == room and not call.ended
     rep, interpreter = created(twilio_stand_in)
@@ -213,20 +220,16 @@ def test_representative_and_interpreter_join_and_the_call_ends_with_them(line, t
     status(call, rep, rep_sid, "completed")
     status(call, interpreter, interpreter_sid, "completed")
 
-    assert call.ended and call.heard()[3:] == CONNECTING
+    assert call.ended and call.heard()[ASKED:] == CONNECTING
     assert outcome(line, call) == "conference_completed:interpretation"
     assert updates(twilio_stand_in) == []  # nobody redirected, nothing cancelled
     assert all(exchange.status == 200 for exchange in call.requests)
 
 
 def test_the_language_the_caller_named_is_sent_after_the_account_code(line, twilio_stand_in):
-    def named_portuguese(call):
-        with line.extensions["ivr"].db.sessions() as session:
-            row = session.scalars(select(Call).where(Call.call_sid == call.call_sid)).one()
-            row.answers = {**row.answers, "interpretation_language": "pt"}
-            session.commit()
+    call = ask_for_interpreter(line, language_key="1")  # "Português, tecle 1."
 
-    ask_for_interpreter(line, before=named_portuguese)
+    assert answers(line, call)["interpretation_language"] == "pt"
 
     assert created(twilio_stand_in)[1]["SendDigits"] == "wwww1234567#ww206#"
 
@@ -260,7 +263,8 @@ def test_the_caller_on_hold_hears_both_languages_then_quiet(line, twilio_stand_i
 def test_the_interpreter_is_asked_for_by_speech(line, twilio_stand_in):
     call = dial_line(line)
     call.say("interpreter")
-    assert call.heard()[3:] == CONNECTING
+    call.silence()  # no language chosen from the offered ones
+    assert call.heard()[ASKED:] == CONNECTING
     assert call.conference == f"interpretation-{call.call_sid}"
 
 
@@ -268,7 +272,7 @@ def test_the_interpreter_is_asked_for_by_speech(line, twilio_stand_in):
 
 def assert_told_and_sent_to_a_representative(app, call, missing: str):
     """Told in both languages and offered a call-back; silence then waits for a representative."""
-    assert call.heard()[3:] == CONNECTING + UNREACHABLE + CALL_BACK_OFFER
+    assert call.heard()[ASKED:] == CONNECTING + UNREACHABLE + CALL_BACK_OFFER
     call.silence()
     assert call.heard()[-1] == REP_EN
     assert [line.text for line in call.transcript if line.kind == "enqueue"] == ["hartford311-en"]
@@ -410,7 +414,8 @@ def test_a_slow_api_is_given_up_on_within_the_turn(line, twilio_stand_in):
 def test_without_twilio_credentials_the_caller_hears_so_at_once(phone, twilio_stand_in):
     call = phone()
     call.press("3")
-    assert call.heard()[3:] == UNREACHABLE + CALL_BACK_OFFER
+    call.silence()  # no language chosen from the offered ones
+    assert call.heard()[ASKED:] == UNREACHABLE + CALL_BACK_OFFER
     assert twilio_stand_in.requests == []
 
 
