@@ -17,8 +17,8 @@ from sqlalchemy import select
 from ivr.models import Call, CallBackRequest
 from ivr.settings import TWILIO_WEBHOOK_SECONDS
 from tests.conftest import dial_line
-from tests.voice.test_calls import GREETING, LANGUAGE_MENU
 from tests.twilio_api import ACCOUNT, INVALID_TO, new_sid, twilio_time
+from tests.voice.test_calls import GREETING, LANGUAGE_MENU
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 CALL_CENTRE = "+18605550100"  # config/routing.toml [representative] call_center_number
