@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +24,11 @@ MIGRATION_BUSY_TIMEOUT = 30  # seconds; `ivr db upgrade` runs off the call path 
 PRIVATE = {"hide_parameters": True}
 WRITES_OPTION = "ivr_writes"  # execution option: this transaction will write (SQLite takes the lock up front)
 MIGRATION_LOCK_KEY = 311_0860_7579311  # pg_advisory_lock key of `ivr db upgrade`; any constant no one else uses
+# A pooled PostgreSQL connection given back less than this many seconds ago is not pinged again at checkout: under
+# load every turn would otherwise pay a round trip for it. A server restart takes longer than this, so a
+# connection it dropped has been idle long enough to be pinged (and replaced) before a turn uses it.
+PING_AFTER_IDLE_SECONDS = 1.0
+_CHECKED_IN = "ivr_checked_in"  # pool entry info: when the connection was last given back
 
 
 def normalise_url(url: str) -> str:
@@ -102,6 +107,7 @@ class Watchdog:
         self._watcher: threading.Thread | None = None
         event.listen(engine, "before_cursor_execute", self._note_statement)
         event.listen(engine.pool, "checkout", self._ping)
+        event.listen(engine.pool, "checkin", self._checked_in)
 
     @contextmanager
     def guard(self):
@@ -140,9 +146,15 @@ class Watchdog:
     def _note_statement(self, conn, cursor, statement, parameters, context, executemany) -> None:
         self._note(conn.connection.dbapi_connection)
 
+    @staticmethod
+    def _checked_in(dbapi_connection, record) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
     def _ping(self, dbapi_connection, record, proxy) -> None:
         """pool_pre_ping's check, watched: a connection the server dropped is replaced before it is used."""
         self._note(dbapi_connection)
+        if time.monotonic() - record.info.get(_CHECKED_IN, float("-inf")) < PING_AFTER_IDLE_SECONDS:
+            return
         try:
             self.dialect.do_ping(dbapi_connection)
         except Exception as exc:
@@ -247,18 +259,130 @@ class Database:
                 session.close()
 
     @contextmanager
+    def turn(self, writes_first: bool = False):
+        """One call turn's database work (see TurnWork): committed on success, rolled back on error, watched."""
+        with self.watchdog.guard() if self.watchdog else nullcontext():
+            work = TurnWork(self, self.engine.connect())
+            try:
+                if writes_first:
+                    work.writing()
+                yield work
+                work.commit()
+            finally:
+                work.close()
+
+    @contextmanager
     def _writer_turn(self, writes: bool):
         """On SQLite, hold this process's writer lock for a writing session (waiting at most the busy timeout)."""
-        if not (writes and self._sqlite_writer):
+        if not writes:
             yield
             return
-        if not self._sqlite_writer.acquire(timeout=self._writer_wait):
-            raise TimeoutError(f"no turn at SQLite's writer lock within {self._writer_wait} s")
+        self._take_writer()
         try:
             yield
         finally:
+            self._give_writer()
+
+    def _take_writer(self) -> None:
+        """Wait (at most the busy timeout) for this process's turn at SQLite's single write lock; no-op elsewhere."""
+        if self._sqlite_writer and not self._sqlite_writer.acquire(timeout=self._writer_wait):
+            raise TimeoutError(f"no turn at SQLite's writer lock within {self._writer_wait} s")
+
+    def _give_writer(self) -> None:
+        """Let the next of this process's writers go."""
+        if self._sqlite_writer:
             self._sqlite_writer.release()
 
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+
+
+class TurnWork:
+    """One call turn's database work on one pooled connection: its reads first, then one short write at the end.
+
+    Reads run outside any transaction (autocommit on PostgreSQL; on SQLite each read sees the latest commit), so on
+    SQLite the engine and the TwiML are worked out without holding the single write lock, and on PostgreSQL a turn
+    pays for no BEGIN or COMMIT. The write transaction opens when it is first needed: for the turn's own write-back,
+    or when an action (a report filed, a case looked up) or the closure switch uses `session`, after which all the
+    turn's work, its write-back included, commits as one. Twilio never sends one call's turns at once, so no other
+    writer changes the call between the read and the write.
+    """
+
+    def __init__(self, database: Database, connection: Connection):
+        self.database = database
+        self.connection = connection
+        self._writing = False
+        self._holds_writer = False
+        self._session: Session | None = None
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    @property
+    def in_transaction(self) -> bool:
+        """True once the write transaction is open."""
+        return self._writing
+
+    def writing(self) -> Connection:
+        """The connection inside the turn's write transaction, opened now if need be (on SQLite: its write lock)."""
+        if not self._writing:
+            connection = self.connection
+            if connection.in_transaction():
+                connection.commit()  # only the reads' implicit transaction: nothing to write yet
+            self.database._take_writer()
+            self._holds_writer = True
+            options = {WRITES_OPTION: True}
+            if connection.dialect.name == "postgresql":
+                options["isolation_level"] = connection.default_isolation_level
+            connection.execution_options(**options)
+            connection.begin()
+            self._writing = True
+        return self.connection
+
+    def write_back(self) -> Connection:
+        """The connection for the turn's write-back (calls.record_turn): on PostgreSQL, where it is one statement
+        and so atomic by itself, as it is unless a transaction is open; otherwise inside the write transaction."""
+        if self.connection.dialect.name == "postgresql" and not self._writing:
+            return self.connection
+        return self.writing()
+
+    @property
+    def session(self) -> Session:
+        """An ORM session inside the write transaction, for actions and the closure switch."""
+        if self._session is None:
+            self._session = self.database.sessions(bind=self.writing(), join_transaction_mode="rollback_only")
+        return self._session
+
+    def lazy_session(self) -> LazySession:
+        """Stands in for `session` until something uses it: most turns never need the ORM."""
+        return LazySession(self)
+
+    def commit(self) -> None:
+        """Write what the session holds and commit the turn's transaction, if one was opened."""
+        if self._session is not None:
+            self._session.flush()
+        if self._writing:
+            self.connection.commit()
+
+    def close(self) -> None:
+        """Give the connection back (rolling back anything uncommitted) and the writer lock."""
+        try:
+            if self._session is not None:
+                self._session.close()
+            self.connection.close()
+        finally:
+            if self._holds_writer:
+                self._holds_writer = False
+                self.database._give_writer()
+
+
+class LazySession:
+    """A turn's ORM session, opened on first use: attribute access opens it and forwards to it."""
+
+    __slots__ = ("_work",)
+
+    def __init__(self, work: TurnWork):
+        self._work = work
+
+    def __getattr__(self, name: str):
+        return getattr(self._work.session, name)
