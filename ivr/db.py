@@ -6,7 +6,7 @@ import os
 import socket
 import threading
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -261,15 +261,14 @@ class Database:
     @contextmanager
     def turn(self, writes_first: bool = False):
         """One call turn's database work (see TurnWork): committed on success, rolled back on error, watched."""
-        with self.watchdog.guard() if self.watchdog else nullcontext():
-            work = TurnWork(self, self.engine.connect())
-            try:
-                if writes_first:
-                    work.writing()
-                yield work
-                work.commit()
-            finally:
-                work.close()
+        work = TurnWork(self)
+        try:
+            if writes_first:
+                work.writing()
+            yield work
+            work.commit()
+        finally:
+            work.close()
 
     @contextmanager
     def _writer_turn(self, writes: bool):
@@ -307,16 +306,31 @@ class TurnWork:
     or when an action (a report filed, a case looked up) or the closure switch uses `session`, after which all the
     turn's work, its write-back included, commits as one. Twilio never sends one call's turns at once, so no other
     writer changes the call between the read and the write.
+
+    The watchdog times the reads and the write each from their start: the engine's own work in between is no
+    database wait, and a turn slowed by a busy processor must not be cut off as if its database had frozen.
     """
 
-    def __init__(self, database: Database, connection: Connection):
+    def __init__(self, database: Database):
         self.database = database
-        self.connection = connection
         self._writing = False
         self._holds_writer = False
         self._session: Session | None = None
-        if connection.dialect.name == "postgresql":
-            connection.execution_options(isolation_level="AUTOCOMMIT")
+        self._guard = ExitStack()
+        self._watch()
+        try:
+            self.connection = database.engine.connect()
+            if self.connection.dialect.name == "postgresql":
+                self.connection.execution_options(isolation_level="AUTOCOMMIT")
+        except BaseException:
+            self._guard.close()
+            raise
+
+    def _watch(self) -> None:
+        """Start the watchdog's clock again for the next stretch of database work."""
+        self._guard.close()
+        if self.database.watchdog is not None:
+            self._guard.enter_context(self.database.watchdog.guard())
 
     @property
     def in_transaction(self) -> bool:
@@ -326,6 +340,7 @@ class TurnWork:
     def writing(self) -> Connection:
         """The connection inside the turn's write transaction, opened now if need be (on SQLite: its write lock)."""
         if not self._writing:
+            self._watch()
             connection = self.connection
             if connection.in_transaction():
                 connection.commit()  # only the reads' implicit transaction: nothing to write yet
@@ -343,8 +358,15 @@ class TurnWork:
         """The connection for the turn's write-back (calls.record_turn): on PostgreSQL, where it is one statement
         and so atomic by itself, as it is unless a transaction is open; otherwise inside the write transaction."""
         if self.connection.dialect.name == "postgresql" and not self._writing:
+            self._watch()
             return self.connection
+        if self._writing:
+            self._watch()
         return self.writing()
+
+    def reads_done(self) -> None:
+        """The turn's reads are done: the watchdog's clock stops until its write (or an action's session) starts."""
+        self._guard.close()
 
     @property
     def session(self) -> Session:
@@ -371,6 +393,7 @@ class TurnWork:
                 self._session.close()
             self.connection.close()
         finally:
+            self._guard.close()
             if self._holds_writer:
                 self._holds_writer = False
                 self.database._give_writer()

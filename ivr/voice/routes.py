@@ -123,6 +123,7 @@ def _play_turn(hook: Webhook, make_turn, arriving: bool = False) -> Response:
             reads = work.writing() if arriving else work.connection
             call = calls.open_turn(reads, hook.call_sid, hook.from_number, hook.to_number,
                                    route_for(hook.to_number), arriving=arriving)
+            work.reads_done()
             turn = make_turn(call)
             services = CallServices(state.line, state.catalog, work.lazy_session(), _now(), route=call.route,
                                     action_handlers=state.action_handlers, closure_cache=state.closure_cache)
