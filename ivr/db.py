@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import threading
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +30,7 @@ MIGRATION_LOCK_KEY = 311_0860_7579311  # pg_advisory_lock key of `ivr db upgrade
 # connection it dropped has been idle long enough to be pinged (and replaced) before a turn uses it.
 PING_AFTER_IDLE_SECONDS = 1.0
 _CHECKED_IN = "ivr_checked_in"  # pool entry info: when the connection was last given back
+WRITERS_POLL_SECONDS = 0.0005  # how often a worker waiting for SQLite's writer lock file tries it again
 
 
 def normalise_url(url: str) -> str:
@@ -237,6 +239,12 @@ class Database:
         # polling SQLite's lock with its growing sleeps: only one thread per process contends for the file.
         self._sqlite_writer = threading.Lock() if self.engine.dialect.name == "sqlite" else None
         self._writer_wait = limits.sqlite_busy_timeout if limits is not None else MIGRATION_BUSY_TIMEOUT
+        # Between processes (gunicorn's workers) the queue is a lock file beside the database: a waiter is let in
+        # as soon as the writer is done, where SQLite's own busy handler sleeps up to 100 ms between tries (under
+        # load a worker could lose the lock to the other for its whole busy timeout).
+        path = make_url(self.url).database if self._sqlite_writer else None
+        self._writers_file = f"{path}-writers.lock" if path and path != ":memory:" and "?" not in path else None
+        self._writers_fd: tuple[int, int] | None = None  # (pid, fd): a forked worker opens its own
 
     @contextmanager
     def session(self, writes: bool = False):
@@ -284,17 +292,53 @@ class Database:
 
     def _take_writer(self) -> None:
         """Wait (at most the busy timeout) for this process's turn at SQLite's single write lock; no-op elsewhere."""
-        if self._sqlite_writer and not self._sqlite_writer.acquire(timeout=self._writer_wait):
+        if not self._sqlite_writer:
+            return
+        deadline = time.monotonic() + self._writer_wait
+        if not self._sqlite_writer.acquire(timeout=self._writer_wait):
             raise TimeoutError(f"no turn at SQLite's writer lock within {self._writer_wait} s")
+        if self._writers_file is None:
+            return
+        try:
+            self._lock_writers_file(deadline)
+        except BaseException:
+            self._sqlite_writer.release()
+            raise
+
+    def _lock_writers_file(self, deadline: float) -> None:
+        """Take the lock file shared by every process on this database, trying every half millisecond."""
+        fd = self._writers_fd_here()
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"no turn at SQLite's writer lock within {self._writer_wait} s") from None
+                time.sleep(WRITERS_POLL_SECONDS)  # one thread per process polls: the others wait on the thread lock
+
+    def _writers_fd_here(self) -> int:
+        """This process's descriptor of the lock file (a descriptor inherited through fork shares its lock)."""
+        if self._writers_fd is None or self._writers_fd[0] != os.getpid():
+            self._writers_fd = (os.getpid(), os.open(self._writers_file, os.O_RDWR | os.O_CREAT, 0o600))
+        return self._writers_fd[1]
 
     def _give_writer(self) -> None:
-        """Let the next of this process's writers go."""
-        if self._sqlite_writer:
+        """Let the next writer go: this process's, or another's."""
+        if not self._sqlite_writer:
+            return
+        try:
+            if self._writers_file is not None:
+                fcntl.flock(self._writers_fd_here(), fcntl.LOCK_UN)
+        finally:
             self._sqlite_writer.release()
 
     def dispose(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections (and this process's writer lock file)."""
         self.engine.dispose()
+        if self._writers_fd is not None and self._writers_fd[0] == os.getpid():
+            os.close(self._writers_fd[1])
+        self._writers_fd = None
 
 
 class TurnWork:

@@ -307,3 +307,26 @@ def test_a_turn_slowed_outside_the_database_is_not_cut_off(make_app, monkeypatch
     phone_call.press("1")  # English: the main menu, not the fallback
     assert "to report a problem" in phone_call.heard()[-1] and OPEN_EN not in phone_call.heard()
     assert seconds[-1][1] > state.settings.database.watchdog_seconds
+
+
+def test_sqlite_writers_of_two_processes_take_turns_through_the_lock_file(tmp_path):
+    """Two gunicorn workers on one SQLite file: one writes while the other waits, then goes as soon as it is done."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    upgrade(url)
+    limits = load_settings(overrides=SHORT).database
+    first, second = Database(url, limits), Database(url, limits)  # each opens the lock file, as each worker does
+    try:
+        first._take_writer()
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            second._take_writer()  # the lock file is held by "the other process"
+        assert limits.sqlite_busy_timeout - 0.1 < time.monotonic() - started < limits.sqlite_busy_timeout + 1
+        threading.Timer(0.2, first._give_writer).start()
+        started = time.monotonic()
+        second._take_writer()  # let in as soon as the first is done, not at SQLite's next busy-handler try
+        assert 0.15 < time.monotonic() - started < 0.5
+        second._give_writer()
+        assert (tmp_path / "shared.db-writers.lock").exists()
+    finally:
+        first.dispose()
+        second.dispose()
