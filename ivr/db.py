@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import threading
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +25,12 @@ MIGRATION_BUSY_TIMEOUT = 30  # seconds; `ivr db upgrade` runs off the call path 
 PRIVATE = {"hide_parameters": True}
 WRITES_OPTION = "ivr_writes"  # execution option: this transaction will write (SQLite takes the lock up front)
 MIGRATION_LOCK_KEY = 311_0860_7579311  # pg_advisory_lock key of `ivr db upgrade`; any constant no one else uses
+# A pooled PostgreSQL connection given back less than this many seconds ago is not pinged again at checkout: under
+# load every turn would otherwise pay a round trip for it. A server restart takes longer than this, so a
+# connection it dropped has been idle long enough to be pinged (and replaced) before a turn uses it.
+PING_AFTER_IDLE_SECONDS = 1.0
+_CHECKED_IN = "ivr_checked_in"  # pool entry info: when the connection was last given back
+WRITERS_POLL_SECONDS = 0.0005  # how often a worker waiting for SQLite's writer lock file tries it again
 
 
 def normalise_url(url: str) -> str:
@@ -102,6 +109,7 @@ class Watchdog:
         self._watcher: threading.Thread | None = None
         event.listen(engine, "before_cursor_execute", self._note_statement)
         event.listen(engine.pool, "checkout", self._ping)
+        event.listen(engine.pool, "checkin", self._checked_in)
 
     @contextmanager
     def guard(self):
@@ -140,9 +148,15 @@ class Watchdog:
     def _note_statement(self, conn, cursor, statement, parameters, context, executemany) -> None:
         self._note(conn.connection.dbapi_connection)
 
+    @staticmethod
+    def _checked_in(dbapi_connection, record) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
     def _ping(self, dbapi_connection, record, proxy) -> None:
         """pool_pre_ping's check, watched: a connection the server dropped is replaced before it is used."""
         self._note(dbapi_connection)
+        if time.monotonic() - record.info.get(_CHECKED_IN, float("-inf")) < PING_AFTER_IDLE_SECONDS:
+            return
         try:
             self.dialect.do_ping(dbapi_connection)
         except Exception as exc:
@@ -225,6 +239,12 @@ class Database:
         # polling SQLite's lock with its growing sleeps: only one thread per process contends for the file.
         self._sqlite_writer = threading.Lock() if self.engine.dialect.name == "sqlite" else None
         self._writer_wait = limits.sqlite_busy_timeout if limits is not None else MIGRATION_BUSY_TIMEOUT
+        # Between processes (gunicorn's workers) the queue is a lock file beside the database: a waiter is let in
+        # as soon as the writer is done, where SQLite's own busy handler sleeps up to 100 ms between tries (under
+        # load a worker could lose the lock to the other for its whole busy timeout).
+        path = make_url(self.url).database if self._sqlite_writer else None
+        self._writers_file = f"{path}-writers.lock" if path and path != ":memory:" and "?" not in path else None
+        self._writers_fd: tuple[int, int] | None = None  # (pid, fd): a forked worker opens its own
 
     @contextmanager
     def session(self, writes: bool = False):
@@ -247,18 +267,189 @@ class Database:
                 session.close()
 
     @contextmanager
+    def turn(self, writes_first: bool = False):
+        """One call turn's database work (see TurnWork): committed on success, rolled back on error, watched."""
+        work = TurnWork(self)
+        try:
+            if writes_first:
+                work.writing()
+            yield work
+            work.commit()
+        finally:
+            work.close()
+
+    @contextmanager
     def _writer_turn(self, writes: bool):
         """On SQLite, hold this process's writer lock for a writing session (waiting at most the busy timeout)."""
-        if not (writes and self._sqlite_writer):
+        if not writes:
             yield
             return
-        if not self._sqlite_writer.acquire(timeout=self._writer_wait):
-            raise TimeoutError(f"no turn at SQLite's writer lock within {self._writer_wait} s")
+        self._take_writer()
         try:
             yield
+        finally:
+            self._give_writer()
+
+    def _take_writer(self) -> None:
+        """Wait (at most the busy timeout) for this process's turn at SQLite's single write lock; no-op elsewhere."""
+        if not self._sqlite_writer:
+            return
+        deadline = time.monotonic() + self._writer_wait
+        if not self._sqlite_writer.acquire(timeout=self._writer_wait):
+            raise TimeoutError(f"no turn at SQLite's writer lock within {self._writer_wait} s")
+        if self._writers_file is None:
+            return
+        try:
+            self._lock_writers_file(deadline)
+        except BaseException:
+            self._sqlite_writer.release()
+            raise
+
+    def _lock_writers_file(self, deadline: float) -> None:
+        """Take the lock file shared by every process on this database, trying every half millisecond."""
+        fd = self._writers_fd_here()
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"no turn at SQLite's writer lock within {self._writer_wait} s") from None
+                time.sleep(WRITERS_POLL_SECONDS)  # one thread per process polls: the others wait on the thread lock
+
+    def _writers_fd_here(self) -> int:
+        """This process's descriptor of the lock file (a descriptor inherited through fork shares its lock)."""
+        if self._writers_fd is None or self._writers_fd[0] != os.getpid():
+            self._writers_fd = (os.getpid(), os.open(self._writers_file, os.O_RDWR | os.O_CREAT, 0o600))
+        return self._writers_fd[1]
+
+    def _give_writer(self) -> None:
+        """Let the next writer go: this process's, or another's."""
+        if not self._sqlite_writer:
+            return
+        try:
+            if self._writers_file is not None:
+                fcntl.flock(self._writers_fd_here(), fcntl.LOCK_UN)
         finally:
             self._sqlite_writer.release()
 
     def dispose(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections (and this process's writer lock file)."""
         self.engine.dispose()
+        if self._writers_fd is not None and self._writers_fd[0] == os.getpid():
+            os.close(self._writers_fd[1])
+        self._writers_fd = None
+
+
+class TurnWork:
+    """One call turn's database work on one pooled connection: its reads first, then one short write at the end.
+
+    Reads run outside any transaction (autocommit on PostgreSQL; on SQLite each read sees the latest commit), so on
+    SQLite the engine and the TwiML are worked out without holding the single write lock, and on PostgreSQL a turn
+    pays for no BEGIN or COMMIT. The write transaction opens when it is first needed: for the turn's own write-back,
+    or when an action (a report filed, a case looked up) or the closure switch uses `session`, after which all the
+    turn's work, its write-back included, commits as one. Twilio never sends one call's turns at once, so no other
+    writer changes the call between the read and the write.
+
+    The watchdog times the reads and the write each from their start: the engine's own work in between is no
+    database wait, and a turn slowed by a busy processor must not be cut off as if its database had frozen.
+    """
+
+    def __init__(self, database: Database):
+        self.database = database
+        self._writing = False
+        self._holds_writer = False
+        self._session: Session | None = None
+        self._guard = ExitStack()
+        self._watch()
+        try:
+            self.connection = database.engine.connect()
+            if self.connection.dialect.name == "postgresql":
+                self.connection.execution_options(isolation_level="AUTOCOMMIT")
+        except BaseException:
+            self._guard.close()
+            raise
+
+    def _watch(self) -> None:
+        """Start the watchdog's clock again for the next stretch of database work."""
+        self._guard.close()
+        if self.database.watchdog is not None:
+            self._guard.enter_context(self.database.watchdog.guard())
+
+    @property
+    def in_transaction(self) -> bool:
+        """True once the write transaction is open."""
+        return self._writing
+
+    def writing(self) -> Connection:
+        """The connection inside the turn's write transaction, opened now if need be (on SQLite: its write lock)."""
+        if not self._writing:
+            self._watch()
+            connection = self.connection
+            if connection.in_transaction():
+                connection.commit()  # only the reads' implicit transaction: nothing to write yet
+            self.database._take_writer()
+            self._holds_writer = True
+            options = {WRITES_OPTION: True}
+            if connection.dialect.name == "postgresql":
+                options["isolation_level"] = connection.default_isolation_level
+            connection.execution_options(**options)
+            connection.begin()
+            self._writing = True
+        return self.connection
+
+    def write_back(self) -> Connection:
+        """The connection for the turn's write-back (calls.record_turn): on PostgreSQL, where it is one statement
+        and so atomic by itself, as it is unless a transaction is open; otherwise inside the write transaction."""
+        if self.connection.dialect.name == "postgresql" and not self._writing:
+            self._watch()
+            return self.connection
+        if self._writing:
+            self._watch()
+        return self.writing()
+
+    def reads_done(self) -> None:
+        """The turn's reads are done: the watchdog's clock stops until its write (or an action's session) starts."""
+        self._guard.close()
+
+    @property
+    def session(self) -> Session:
+        """An ORM session inside the write transaction, for actions and the closure switch."""
+        if self._session is None:
+            self._session = self.database.sessions(bind=self.writing(), join_transaction_mode="rollback_only")
+        return self._session
+
+    def lazy_session(self) -> LazySession:
+        """Stands in for `session` until something uses it: most turns never need the ORM."""
+        return LazySession(self)
+
+    def commit(self) -> None:
+        """Write what the session holds and commit the turn's transaction, if one was opened."""
+        if self._session is not None:
+            self._session.flush()
+        if self._writing:
+            self.connection.commit()
+
+    def close(self) -> None:
+        """Give the connection back (rolling back anything uncommitted) and the writer lock."""
+        try:
+            if self._session is not None:
+                self._session.close()
+            self.connection.close()
+        finally:
+            self._guard.close()
+            if self._holds_writer:
+                self._holds_writer = False
+                self.database._give_writer()
+
+
+class LazySession:
+    """A turn's ORM session, opened on first use: attribute access opens it and forwards to it."""
+
+    __slots__ = ("_work",)
+
+    def __init__(self, work: TurnWork):
+        self._work = work
+
+    def __getattr__(self, name: str):
+        return getattr(self._work.session, name)

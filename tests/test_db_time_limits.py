@@ -163,7 +163,7 @@ def test_a_locked_sqlite_database_answers_the_fallback_within_the_busy_timeout(s
 def test_the_app_database_carries_the_limits(make_app):
     """The limits reach the connection itself: PostgreSQL's timeouts, or SQLite's busy timeout."""
     app = make_app(settings={"database": {"statement_timeout": 2.5, "lock_timeout": 1.5,
-                                          "sqlite_busy_timeout": 2.5}})
+                                          "sqlite_busy_timeout": 2.5, "watchdog_seconds": 3.0}})
     engine = app.extensions["ivr"].db.engine
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
@@ -271,7 +271,8 @@ def pausing_proxy(database_url):
 
 def test_a_postgres_that_freezes_after_connecting_is_cut_off_by_the_watchdog(pausing_proxy, make_app):
     """The pooled connection is up when the server freezes: no timeout of PostgreSQL's or TCP's can fire."""
-    app = make_app(settings={"database": {"watchdog_seconds": 3.0}}, DATABASE_URL=pausing_proxy.url)
+    app = make_app(DATABASE_URL=pausing_proxy.url)  # config/database.toml's own limits
+    limit = app.extensions["ivr"].settings.database.watchdog_seconds
     phone_call, seconds = timed_call(app)  # the call is known and its connection pooled
     assert "City of Hartford 311" in phone_call.heard()[0]
     pausing_proxy.flowing.clear()  # the server freezes
@@ -281,8 +282,51 @@ def test_a_postgres_that_freezes_after_connecting_is_cut_off_by_the_watchdog(pau
         path, waited = seconds[answered_before]
         assert path == "http://localhost/voice/turn"
         assert OPEN_EN in phone_call.heard() and not phone_call.application_error
-        assert 2.9 < waited < WITHIN, f"the caller waited {waited:.1f}s"
+        # Cut at the watchdog's limit (plus its tick), and the fallback within 2 seconds of the webhook.
+        assert limit - 0.1 < waited < 2.0, f"the caller waited {waited:.2f}s"
         # Twilio's status callback after the hang-up is cut off the same way, and still answered in time.
         assert all(elapsed < WITHIN for _, elapsed in seconds), seconds
     finally:
         pausing_proxy.flowing.set()  # the server thaws: the app's clean-up goes through it
+
+
+def test_a_turn_slowed_outside_the_database_is_not_cut_off(make_app, monkeypatch):
+    """The watchdog times a turn's reads and its write, not the engine's work between them (a busy processor)."""
+    app = make_app()
+    state = app.extensions["ivr"]
+    if state.db.watchdog is None:
+        pytest.skip("the watchdog guards PostgreSQL connections (run with IVR_TEST_DATABASE_URL)")
+    phone_call, seconds = timed_call(app)
+    advance = state.engine.advance
+
+    def slow_advance(turn, services):
+        time.sleep(state.settings.database.watchdog_seconds + 0.3)
+        return advance(turn, services)
+
+    monkeypatch.setattr(state.engine, "advance", slow_advance)
+    phone_call.press("1")  # English: the main menu, not the fallback
+    assert "to report a problem" in phone_call.heard()[-1] and OPEN_EN not in phone_call.heard()
+    assert seconds[-1][1] > state.settings.database.watchdog_seconds
+
+
+def test_sqlite_writers_of_two_processes_take_turns_through_the_lock_file(tmp_path):
+    """Two gunicorn workers on one SQLite file: one writes while the other waits, then goes as soon as it is done."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    upgrade(url)
+    limits = load_settings(overrides=SHORT).database
+    first, second = Database(url, limits), Database(url, limits)  # each opens the lock file, as each worker does
+    try:
+        first._take_writer()
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            second._take_writer()  # the lock file is held by "the other process"
+        assert limits.sqlite_busy_timeout - 0.1 < time.monotonic() - started < limits.sqlite_busy_timeout + 1
+        threading.Timer(0.2, first._give_writer).start()
+        started = time.monotonic()
+        second._take_writer()  # let in as soon as the first is done, not at SQLite's next busy-handler try
+        assert 0.15 < time.monotonic() - started < 0.5
+        second._give_writer()
+        assert (tmp_path / "shared.db-writers.lock").exists()
+    finally:
+        first.dispose()
+        second.dispose()

@@ -85,10 +85,17 @@ def _transcription_url() -> str:
 
 
 def _renderer() -> Renderer:
-    """A renderer bound to this app's voices and URLs (and the recording callback, when calls are recorded)."""
-    state = _state()
-    recording = f"{request.script_root}{bp.url_prefix}/recording" if state.settings.recording.enabled else None
-    return Renderer(state.catalog.voices, _turn_url, _wait_url, _conference_url, _transcription_url(), recording)
+    """This app's renderer for this request's root (one per root, so its cache of rendered turns is kept)."""
+    renderers = current_app.extensions.setdefault("ivr_renderers", {})
+    root = request.script_root
+    renderer = renderers.get(root)
+    if renderer is None:
+        state = _state()
+        # Where Twilio reports each recorded conversation, when config/recording.toml records them.
+        recording = f"{root}{bp.url_prefix}/recording" if state.settings.recording.enabled else None
+        renderer = renderers[root] = Renderer(state.catalog.voices, _turn_url, _wait_url, _conference_url,
+                                              _transcription_url(), recording)
+    return renderer
 
 
 def route_for(to_number: str | None) -> str:
@@ -125,23 +132,28 @@ def _play_turn(hook: Webhook, make_turn, arriving: bool = False) -> Response:
         log.warning("webhook without CallSid on %s; answering fallback TwiML", request.path)
         return _fallback(lang, "no_call_sid")
     try:
-        with state.db.session(writes=True) as session:
-            call = calls.open_turn(session, hook.call_sid, hook.from_number, hook.to_number,
+        # Arrival writes first (the call's row, tolerating a retry that arrives at once); other turns read, work
+        # out what to say, then write (see TurnWork: on SQLite the write lock is held only for the write).
+        with state.db.turn(writes_first=arriving) as work:
+            reads = work.writing() if arriving else work.connection
+            call = calls.open_turn(reads, hook.call_sid, hook.from_number, hook.to_number,
                                    route_for(hook.to_number), arriving=arriving)
+            work.reads_done()
             turn = make_turn(call)
-            services = CallServices(state.line, state.catalog, session, _now(), route=call.route,
+            services = CallServices(state.line, state.catalog, work.lazy_session(), _now(), route=call.route,
                                     action_handlers=state.action_handlers, closure_cache=state.closure_cache,
                                     announcement_cache=state.announcement_cache)
             outcome = state.engine.advance(turn, services)
-            response = _renderer().render(outcome)
+            xml = _renderer().render_xml(outcome)
             # An emergency-word interrupt is logged as such, so supervisors can review those calls.
-            calls.record_turn(session, call, language=outcome.lang, answers=outcome.answers,
+            calls.record_turn(work.write_back(), call,
+                              language=outcome.lang, answers=outcome.answers,
                               outcome=outcome.end_reason, node=turn.node or "(arrival)",
                               event="emergency" if outcome.emergency else turn.event,
                               caller_input=_input_text(turn),
                               next_node=outcome.trail[-1] if outcome.trail else None,
                               max_turns=state.settings.database.max_turns_per_call)
-        return twiml_response(response)
+        return Response(xml, mimetype="text/xml")
     except MissingPromptValue as exc:
         # A signed URL for a node this call never reached (a stale retry, or a forged position): no traceback,
         # which would only hide real failures; the caller still hears the fallback.

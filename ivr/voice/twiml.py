@@ -20,6 +20,11 @@ CONFERENCE_EVENTS = "start end join leave"
 TRANSCRIBED_LANGUAGES = ("en",)  # Twilio's <Record transcribe> understands English only
 
 
+# Rendered turns kept per renderer. Most turns are a prompt said the same way to every caller (a menu, at an
+# attempt, in a language); building and serialising the XML cost more than the rest of the rendering.
+CACHED_RENDERINGS = 1024
+
+
 class Renderer:
     """Builds VoiceResponse documents for outcomes, given voices and URLs."""
 
@@ -33,6 +38,26 @@ class Renderer:
         self.transcription_url = transcription_url
         # Set when config/recording.toml records conversations: where Twilio reports each finished recording.
         self.recording_url = recording_url
+        self._rendered: dict[tuple, str] = {}
+
+    def render_xml(self, outcome: Outcome) -> str:
+        """The whole response for one turn as TwiML text, from the cache when the same steps were rendered before.
+
+        The steps are the whole input (the URLs depend only on their node, language and attempt), so equal steps
+        give equal TwiML, whatever a caller-specific value in them; an unhashable step (a queue's attributes) is
+        rendered every time.
+        """
+        key = tuple(outcome.steps)
+        try:
+            xml = self._rendered.get(key)
+        except TypeError:
+            return str(self.render(outcome))
+        if xml is None:
+            xml = str(self.render(outcome))
+            if len(self._rendered) >= CACHED_RENDERINGS:
+                self._rendered.clear()  # caller-specific texts (read-backs) must not grow it without bound
+            self._rendered[key] = xml
+        return xml
 
     def say(self, parent, speak: Speak) -> None:
         """Append a <Say> in the speaker's language and voice."""

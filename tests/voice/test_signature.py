@@ -203,3 +203,11 @@ def test_proxy_hops_trust_forwarded_headers(make_app):
     assert app.test_client().post("/voice", data=FORM, headers=headers).status_code == 200
     headers["X-Forwarded-Host"] = "evil.example.com"
     assert app.test_client().post("/voice", data=FORM, headers=headers).status_code == 403
+
+
+def test_a_signature_over_the_url_with_its_port_is_accepted_too(public_app):
+    """The quick check (the URL as received) falls back to twilio's own, which also tries the URL with a port."""
+    params = dict(FORM)
+    with_port = sign(PUBLIC.replace(".gov", ".gov:443") + "/voice/fallback", params)
+    assert post(public_app, "/voice/fallback", params, with_port).status_code == 200
+    assert post(public_app, "/voice/fallback", params, with_port[:-2] + "é=").status_code == 403
