@@ -3,10 +3,11 @@ mark one done. Used by the phone flow's actions, `ivr callbacks` and the operato
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from . import calls
@@ -120,3 +121,26 @@ def mark_done(session: Session, request_id: int, actor: str, note: str | None,
         found.note = note or None
         session.flush()
     return found
+
+
+def purge_details(session: Session, before: datetime, delete_recording: Callable[[str], bool],
+                  dry_run: bool = False) -> int:
+    """Forget the number, words, message and note of call-backs handled before `before`; returns how many.
+
+    Open requests are kept whole: someone still has to call. The reason, language and times stay for the
+    statistics. A message's recording goes only once `delete_recording` (at Twilio) lets its link go.
+    """
+    holding = or_(CallBackRequest.phone.is_not(None), CallBackRequest.need.is_not(None),
+                  CallBackRequest.transcript.is_not(None), CallBackRequest.note.is_not(None),
+                  CallBackRequest.recording_url.is_not(None))
+    handled = list(session.scalars(select(CallBackRequest).where(CallBackRequest.status == "done",
+                                                                 CallBackRequest.handled_at < before, holding)
+                                   .order_by(CallBackRequest.id)))
+    if dry_run:
+        return len(handled)
+    for done in handled:
+        done.phone = done.need = done.transcript = done.note = None
+        if done.recording_url and delete_recording(done.recording_url):
+            done.recording_url = done.recording_sid = None
+    session.flush()
+    return len(handled)

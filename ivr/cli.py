@@ -293,8 +293,8 @@ def purge(dry_run: bool) -> None:
     """Remove personal details kept longer than config/privacy.toml allows (run it daily; safe to run again)."""
     from datetime import timedelta
 
+    from . import callbacks, recordings
     from . import calls as call_records
-    from . import recordings
     from .cases import purge_closed_contacts
 
     app = _app()
@@ -308,16 +308,17 @@ def purge(dry_run: bool) -> None:
             # Recordings first, at Twilio: a link is only cleared once Twilio has let the recording go.
             deleted = recordings.delete_expired(session, calls_before, twilio.delete, dry_run)
             removed = call_records.purge_details(session, calls_before, dry_run)
+            delete_linked = recordings.link_deleter(twilio.delete, deleted)
             contacts = purge_closed_contacts(session, now - timedelta(days=keep.keep_closed_case_contacts_days),
-                                             dry_run=dry_run, now=now,
-                                             delete_recording=recordings.case_recording_deleter(twilio.delete,
-                                                                                                deleted))
+                                             dry_run=dry_run, now=now, delete_recording=delete_linked)
+            call_backs = callbacks.purge_details(session, calls_before, delete_linked, dry_run)
     finally:
         twilio.close()
     verb = "would remove" if dry_run else "removed"
     click.echo(f"{verb}: caller details of {removed['calls']} calls and {removed['turns']} turns "
                f"(calls over {keep.keep_call_details_days} days old); contact details of {contacts} cases "
-               f"(closed over {keep.keep_closed_case_contacts_days} days ago); "
+               f"(closed over {keep.keep_closed_case_contacts_days} days ago); details of {call_backs} call-backs "
+               f"(handled over {keep.keep_call_details_days} days ago); "
                f"{'would delete' if dry_run else 'deleted'} {deleted.deleted} recordings at Twilio")
     if deleted.failures:
         # Everything else is done; these links stay, and the next run tries again. Exit 1 so cron tells someone.

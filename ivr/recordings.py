@@ -102,10 +102,10 @@ def delete_expired(session: Session, before: datetime, delete: Callable[[str], s
     return done
 
 
-def case_recording_deleter(delete: Callable[[str], str | None], done: Deletions) -> Callable[[str], bool]:
-    """For cases.purge_closed_contacts: delete a case's recording at Twilio; True once its link may go."""
+def link_deleter(delete: Callable[[str], str | None], done: Deletions) -> Callable[[str], bool]:
+    """For a purge of links to recordings (cases, call-backs): delete one at Twilio; True once its link may go."""
 
-    def delete_case_recording(url: str) -> bool:
+    def delete_linked_recording(url: str) -> bool:
         sid = recording_sid(url)
         if sid is None:
             return True  # not a Twilio recording: nothing there to delete, and nothing to keep the link for
@@ -116,4 +116,4 @@ def case_recording_deleter(delete: Callable[[str], str | None], done: Deletions)
         done.failures.append(f"{sid}: {problem}")
         return False
 
-    return delete_case_recording
+    return delete_linked_recording

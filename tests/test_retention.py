@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from ivr import calls, cases
-from ivr.models import Call, CallTurn, Case, CaseEvent
+from ivr import callbacks, calls, cases, recordings
+from ivr.models import Call, CallBackRequest, CallRecording, CallTurn, Case, CaseEvent
+from ivr.twilio_rest import TwilioAccount
 from tests.conftest import hartford
+from tests.test_cli import run  # noqa: F401 - the CLI fixture, for `ivr purge`
+from tests.twilio_api import ACCOUNT, NOT_FOUND
 
 NOW = hartford(2026, 12, 1, 10, 0)
 CALL_CUTOFF = NOW - timedelta(days=90)
@@ -146,11 +149,6 @@ def test_the_retention_periods_come_from_config_and_must_be_at_least_a_day():
 
 # ---- recordings: deleted at Twilio before their links are forgotten (issue 11, part 6) ----------------------
 
-from ivr import recordings  # noqa: E402 - the recordings' part of retention, kept with its tests
-from ivr.models import CallRecording  # noqa: E402
-from ivr.twilio_rest import TwilioAccount  # noqa: E402
-from tests.test_cli import run  # noqa: E402, F401 - the CLI fixture, for `ivr purge`
-from tests.twilio_api import ACCOUNT, NOT_FOUND  # noqa: E402
 
 ACCOUNT_SID = "AC" + "3" * 32
 RECORDINGS = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings"
@@ -273,7 +271,7 @@ def retention_events(db) -> int:
 def purge_cases(db, deleter) -> recordings.Deletions:
     done = recordings.Deletions()
     cases.purge_closed_contacts(db, CONTACT_CUTOFF, now=NOW,
-                                delete_recording=recordings.case_recording_deleter(deleter.delete, done))
+                                delete_recording=recordings.link_deleter(deleter.delete, done))
     db.commit()
     return done
 
@@ -320,3 +318,61 @@ def test_ivr_purge_deletes_at_twilio_and_reports_what_it_could_not(run, monkeypa
     done = run("purge")
     assert done.exit_code == 0, done.output
     assert "deleted 2 recordings at Twilio" in done.output and kept_sids(db) == []
+
+
+# ---- call-back requests --------------------------------------------------------------------------------------
+
+def call_back(db, handled: datetime | None, sid: str | None = None) -> CallBackRequest:
+    """A call-back request for a message left at Twilio; `handled` None keeps it open."""
+    made = CallBackRequest(phone="+18605550123", number_confirmed=True, language="es", reason="after_hours",
+                           need="hay un bache", recording_url=url_of(sid) if sid else None, recording_sid=sid,
+                           transcript="pothole on Main Street", requested_at=CALL_CUTOFF - timedelta(days=30),
+                           due_at=CALL_CUTOFF - timedelta(days=29), status="done" if handled else "open",
+                           handled_by="operator" if handled else None, handled_at=handled,
+                           note="called, case opened" if handled else None)
+    db.add(made)
+    db.commit()
+    return made
+
+
+def personal(made: CallBackRequest) -> tuple:
+    return made.phone, made.need, made.transcript, made.note, made.recording_url
+
+
+def test_handled_call_backs_lose_their_details_and_message_at_twilio(db, deleter, twilio_recordings):
+    old = call_back(db, CALL_CUTOFF - timedelta(days=1), OLD_SIDS[0])
+    recent = call_back(db, CALL_CUTOFF + timedelta(days=1), OLD_SIDS[1])
+    still_open = call_back(db, None, NEW_SID)
+    done = recordings.Deletions()
+
+    assert callbacks.purge_details(db, CALL_CUTOFF, recordings.link_deleter(deleter.delete, done)) == 1
+    db.commit()
+
+    assert personal(reread(db, old)) == (None, None, None, None, None) and old.recording_sid is None
+    assert (old.reason, old.language, old.status) == ("after_hours", "es", "done")  # the statistics stay
+    assert personal(reread(db, recent))[0] == "+18605550123"
+    assert personal(reread(db, still_open))[0] == "+18605550123"  # someone still has to call
+    assert deletes(twilio_recordings) == [f"{RECORDINGS}/{OLD_SIDS[0]}.json"] and done.deleted == 1
+    assert callbacks.purge_details(db, CALL_CUTOFF, recordings.link_deleter(deleter.delete, done)) == 0
+
+
+def test_a_call_back_message_twilio_kept_keeps_its_link_for_the_next_run(db, deleter, twilio_recordings):
+    old = call_back(db, CALL_CUTOFF - timedelta(days=1), OLD_SIDS[0])
+    twilio_recordings.status, twilio_recordings.error_body = 500, TWILIO_DOWN
+    done = recordings.Deletions()
+
+    callbacks.purge_details(db, CALL_CUTOFF, recordings.link_deleter(deleter.delete, done))
+    db.commit()
+
+    assert personal(reread(db, old)) == (None, None, None, None, url_of(OLD_SIDS[0]))
+    assert done.failures == [f"{OLD_SIDS[0]}: {REFUSED}"]
+    twilio_recordings.status = 201
+    assert callbacks.purge_details(db, CALL_CUTOFF, recordings.link_deleter(deleter.delete, done)) == 1
+    db.commit()
+    assert reread(db, old).recording_url is None
+
+
+def test_a_dry_run_counts_handled_call_backs_and_changes_nothing(db, deleter, twilio_recordings):
+    old = call_back(db, CALL_CUTOFF - timedelta(days=1), OLD_SIDS[0])
+    assert callbacks.purge_details(db, CALL_CUTOFF, lambda url: True, dry_run=True) == 1
+    assert personal(reread(db, old))[0] == "+18605550123" and twilio_recordings.requests == []
