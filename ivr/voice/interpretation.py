@@ -83,6 +83,9 @@ def dial_in():
     back = _turn_url(node, lang, 1, "conference")  # where the caller returns to the flow, whatever happens
     room = conference_name(call_sid)
     record = {"node": node, "lang": lang, "state": WAITING, "legs": {}, "joined": []}
+    # Written before dialling: a leg that fails at once (its status callback can beat our answer) finds the call
+    # waiting with no legs yet, marks it unreachable, and leaves bringing the caller back to this request.
+    _store(call_sid, record)
     more: dict = {}
     try:
         record["legs"] = dial_legs(state.line.twilio, state.settings.numbers.ten_digit,
@@ -91,13 +94,12 @@ def dial_in():
     except LegRefused as refused:
         record.update(state=UNREACHABLE, missing=refused.role)
         more = CALLBACK_REASON
-    try:
-        with state.db.session(writes=True) as session:
-            call = calls.for_update(session, call_sid)
-            if call is not None:
-                _save(call, record, **more)
-    except Exception as exc:  # the room works without the record; only a later failure goes unnoticed
-        log.error("interpretation: the three-way call of %s was not recorded (%s)", call_sid, type(exc).__name__)
+    failed_meanwhile = _store(call_sid, record, **more)
+    if failed_meanwhile is not None and record["state"] == WAITING:
+        record.update(state=UNREACHABLE, missing=failed_meanwhile.get("missing"))
+        _store(call_sid, record, **CALLBACK_REASON)
+        others = [sid for role, sid in record["legs"].items() if role != record["missing"]]
+        cancel(state.line.twilio, others, state.settings.routing.interpretation.api_timeout)
     response = VoiceResponse()
     if record["state"] == UNREACHABLE:
         response.redirect(back, method="POST")  # at once: the flow tells the caller, in English and Spanish
@@ -105,6 +107,22 @@ def dial_in():
         join_conference(response, room, back, _absolute(_conference_url("wait", lang=lang)),
                         _absolute(_conference_url("events")))
     return twiml_response(response)
+
+
+def _store(call_sid: str, record: dict, **more) -> dict | None:
+    """Write the record; if a leg's failure was noted since the last write, return that stored record instead."""
+    try:
+        with _state().db.session(writes=True) as session:
+            call = calls.for_update(session, call_sid)
+            if call is None:
+                return None
+            stored = _record(call)
+            if stored is not None and stored.get("state") == UNREACHABLE and record.get("state") == WAITING:
+                return stored
+            _save(call, record, **more)
+    except Exception as exc:  # the room works without the record; only a later failure goes unnoticed
+        log.error("interpretation: the three-way call of %s was not recorded (%s)", call_sid, type(exc).__name__)
+    return None
 
 
 def _language_asked(call_sid: str) -> str | None:
@@ -193,6 +211,8 @@ def _give_up(call, role: str) -> tuple[str, list[str]] | None:
         return None
     record.update(state=UNREACHABLE, missing=role)
     _save(call, record, **CALLBACK_REASON)
+    if not record.get("legs"):
+        return None  # the dial request is still under way: it brings the caller back itself (dial_in)
     others = [sid for other, sid in record.get("legs", {}).items() if other != role]
     return _absolute(_turn_url(record["node"], record["lang"], 1, "conference")), others
 

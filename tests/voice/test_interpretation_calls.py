@@ -319,6 +319,30 @@ def test_after_the_failure_the_caller_leaves_a_message_for_a_call_back_with_an_i
     assert call.ended
 
 
+def test_a_leg_failing_before_the_line_has_answered_still_brings_the_caller_back(line, twilio_stand_in, calls_api):
+    """The representative's call fails at once: its status callback arrives while the line is still dialling the
+    interpreter, before the caller was put in the room."""
+    call = dial_line(line)
+    made: list[tuple[dict, dict]] = []
+
+    @twilio_stand_in.route("POST", rf"{ACCOUNT}/Calls\.json")
+    def create_then_fail_the_first(stand_in, match, form):
+        answer = calls_api.create(stand_in, match, form)
+        made.append((form, answer[1]))
+        if form["To"] == INTERPRETERS:
+            rep_form, rep_call = made[0]
+            status(call, rep_form, rep_call["sid"], "failed")
+        return answer
+
+    call.press("3")
+    call.silence()
+
+    assert call.room is None  # never put in the room: told at once
+    interpreter_sid = made[1][1]["sid"]
+    assert updates(twilio_stand_in) == [(interpreter_sid, {"Status": "canceled"})]  # no REST redirect needed
+    assert_told_and_sent_to_a_representative(line, call, "representative")
+
+
 def test_representative_refused_by_the_api_dials_no_interpreter(line, twilio_stand_in, calls_api):
     calls_api.refused.add(CALL_CENTRE)
 
