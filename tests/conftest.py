@@ -192,7 +192,7 @@ def ivr_command(monkeypatch, app, database_url, clock):
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("USER", "cli-test")
-    for name in ("TWILIO_AUTH_TOKEN", "IVR_CONFIG", "IVR_CONFIG_DIR"):
+    for name in ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "IVR_CONFIG", "IVR_CONFIG_DIR"):
         monkeypatch.delenv(name, raising=False)
     real_create_app = ivr.create_app
     built = []
@@ -202,7 +202,7 @@ def ivr_command(monkeypatch, app, database_url, clock):
         return built[-1]
 
     monkeypatch.setattr(ivr, "create_app", create_app_at_test_clock)
-    yield lambda *args: CliRunner().invoke(main, list(args))
+    yield lambda *args, input=None: CliRunner().invoke(main, list(args), input=input)
     for made in built:
         made.extensions["ivr"].db.dispose()
 

@@ -97,13 +97,13 @@ def test_the_cli_sets_shows_and_clears_with_the_consoles_effect_and_audit(run, d
     assert result.exit_code == 0, result.output
     assert announcement_heard(phone(), "2") == SPANISH
     shown = run("announcement", "show")
-    assert "by cli:root-on-server" in shown.output and f"Spanish: {SPANISH}" in shown.output
+    assert "by cli:cli-test" in shown.output and f"Spanish: {SPANISH}" in shown.output
     assert run("announcement", "clear").output == "announcement cleared.\n"
     assert run("announcement", "clear").output == "no announcement was set.\n"
     assert "no announcement set" in run("announcement", "show").output
     assert announcement_heard(phone(), "1") == "There are no announcements right now."
     audit = [(e.actor, e.action) for e in db.scalars(select(StaffAuditEvent).order_by(StaffAuditEvent.id))]
-    assert audit == [("cli:root-on-server", "announcement_set"), ("cli:root-on-server", "announcement_cleared")]
+    assert audit == [("cli:cli-test", "announcement_set"), ("cli:cli-test", "announcement_cleared")]
     assert current(db) is None
 
 

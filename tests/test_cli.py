@@ -7,14 +7,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 import ivr
 import ivr.app
 from ivr import cases
 from ivr.cases.numbers import case_number_for_serial
-from ivr.cli import main
 from ivr.db import make_engine
 from ivr.models import Base, Call, Case, Closure, Department, ServiceType
 from ivr.settings import PROJECT_ROOT
@@ -33,29 +31,9 @@ def wipe(url: str) -> None:
 
 
 @pytest.fixture
-def run(monkeypatch, database_url, clock):
+def run(ivr_command):
     """run('case', 'show', N) -> click Result. The CLI builds its own app from DATABASE_URL, at the test clock."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("USER", "cli-test")
-    for name in ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "IVR_CONFIG", "IVR_CONFIG_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    real_create_app = ivr.create_app
-    built = []
-
-    def create_app_at_test_clock(test_config=None):
-        app = real_create_app({**(test_config or {}), "CLOCK": clock})
-        built.append(app)
-        return app
-
-    monkeypatch.setattr(ivr, "create_app", create_app_at_test_clock)
-
-    def invoke(*args: str):
-        return CliRunner().invoke(main, list(args))
-
-    yield invoke
-    for app in built:
-        app.extensions["ivr"].db.dispose()
-    wipe(database_url)
+    return ivr_command
 
 
 @pytest.fixture

@@ -8,11 +8,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 
-import ivr
 from ivr import cases
-from ivr.cli import main
 
 HARTFORD = ZoneInfo("America/New_York")
 
@@ -22,22 +19,9 @@ def local(*args) -> datetime:
 
 
 @pytest.fixture
-def run(monkeypatch, app, database_url, clock):
+def run(ivr_command):
     """run('report', 'sla', ...) -> click Result; the command builds its own app on the test database and clock."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    for name in ("TWILIO_AUTH_TOKEN", "IVR_CONFIG", "IVR_CONFIG_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    real_create_app = ivr.create_app
-    built = []
-
-    def create_app_at_test_clock(test_config=None):
-        built.append(real_create_app({**(test_config or {}), "CLOCK": clock}))
-        return built[-1]
-
-    monkeypatch.setattr(ivr, "create_app", create_app_at_test_clock)
-    yield lambda *args: CliRunner().invoke(main, list(args))
-    for made in built:
-        made.extensions["ivr"].db.dispose()
+    return ivr_command
 
 
 @pytest.fixture

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-import ivr
-from ivr.cli import main
 from ivr.models import StaffAccount, StaffAuditEvent
 from tests.conftest import STAFF_PASSWORD, sign_in
 
 
 @pytest.fixture
-def run(monkeypatch, app, database_url, clock):
+def run(ivr_command):
     """run('staff', 'list', input=...) -> click Result, on the test database (synced and emptied by `app`)."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("USER", "root-on-server")
-    real_create_app = ivr.create_app
-    built = []
-
-    def create_app_at_test_clock(test_config=None):
-        built.append(real_create_app({**(test_config or {}), "CLOCK": clock}))
-        return built[-1]
-
-    monkeypatch.setattr(ivr, "create_app", create_app_at_test_clock)
-    yield lambda *args, input=None: CliRunner().invoke(main, list(args), input=input)
-    for made in built:
-        made.extensions["ivr"].db.dispose()
+    return ivr_command
 
 
 def account(db, username: str) -> StaffAccount | None:
@@ -43,7 +28,7 @@ def test_add_prompts_twice_for_a_hidden_password_and_the_account_signs_in(run, a
     assert account(db, "maria").password_hash.startswith("$argon2id$")
     assert sign_in(app.test_client(), "maria").status_code == 302
     audit = db.scalars(select(StaffAuditEvent)).all()
-    assert [(e.actor, e.action, e.target) for e in audit] == [("cli:root-on-server", "account_created", "maria"),
+    assert [(e.actor, e.action, e.target) for e in audit] == [("cli:cli-test", "account_created", "maria"),
                                                               ("staff:maria", "login", None)]
 
 
