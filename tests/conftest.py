@@ -283,16 +283,24 @@ def sign_in(client, username: str, password: str = STAFF_PASSWORD):
 
 @pytest.fixture
 def staff_client(app, staff_account):
-    """A test client signed in with a new account: staff_client(role, department=None) -> FlaskClient."""
+    """A test client signed in with a new account: staff_client(role, department=None) -> FlaskClient, whose
+    `.actor` is how the audit trail names it."""
 
     def make(role: str, department: str | None = None):
         username, password = staff_account(role, department)
         client = app.test_client()
         answer = sign_in(client, username, password)
         assert answer.status_code == 302, answer.get_data(as_text=True)
+        client.actor = f"staff:{username}"
         return client
 
     return make
+
+
+@pytest.fixture
+def operator(staff_client):
+    """A 311 operator signed in to the console."""
+    return staff_client("operator")
 
 
 def _free_port() -> int:

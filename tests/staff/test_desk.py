@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from ivr.models import Call, CallBack, Case
@@ -49,15 +48,6 @@ def spanish_caller_in_queue(transport, to: str, checked: str | None, from_: str 
     call.press("0")  # un representante
     assert any(line.kind == "enqueue" for line in call.transcript), [line.text for line in call.transcript]
     return call
-
-
-@pytest.fixture
-def operator(app, staff_account):
-    username, password = staff_account("operator")
-    client = app.test_client()
-    assert sign_in(client, username, password).status_code == 302
-    client.actor = f"staff:{username}"
-    return client
 
 
 def all_cases(db) -> list[Case]:

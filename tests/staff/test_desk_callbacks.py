@@ -9,16 +9,7 @@ import pytest
 
 from ivr import callbacks
 from ivr.models import CallBackRequest
-from tests.conftest import form_token, hartford, sign_in
-
-
-@pytest.fixture
-def operator(app, staff_account):
-    username, password = staff_account("operator")
-    client = app.test_client()
-    assert sign_in(client, username, password).status_code == 302
-    client.actor = f"staff:{username}"
-    return client
+from tests.conftest import form_token, hartford
 
 
 @pytest.fixture
