@@ -36,13 +36,13 @@ from ..interpreting import (
 from .routes import _conference_url, _fallback, _state, _turn_url, bp, timed, twiml_response
 from .signature import twilio_signed
 from .twiml import conference_leg, hold, join_conference
+from .waiting import hold_music_url
 
 log = logging.getLogger(__name__)
 
 KEY = "interpretation"  # the call's answers key for the three-way call
 WAITING, CONNECTED, UNREACHABLE, ENDED = "waiting", "connected", "unreachable", "ended"
 CALLBACK_REASON = {"callback_reason": "interpretation"}  # what a call-back offer after a failure is about
-HOLD_PAUSE = 20  # seconds of quiet between the hold words when no hold music is configured
 
 
 def _absolute(root_relative: str) -> str:
@@ -163,11 +163,11 @@ def _legs(call_sid: str, room: str, language: str | None) -> list[Leg]:
 @timed("interpretation")
 @twilio_signed
 def hold_audio():
-    """The caller's waitUrl until someone joins: a word in English and Spanish, then hold music or quiet."""
+    """The caller's waitUrl until someone joins: a word in English and Spanish, then the hold music."""
     state = _state()
     speeches = [Speak(state.catalog.text(code, "interpretation.wait"), code) for code in LANGUAGES]
-    music = state.settings.routing.representative.hold_music_url
-    return twiml_response(hold(state.catalog.voices, speeches, music, HOLD_PAUSE))
+    return twiml_response(hold(state.catalog.voices, speeches, hold_music_url(),
+                                     state.settings.routing.waiting.hold_music_loops))
 
 
 # ---- the legs' status callbacks ---------------------------------------------------------------------------

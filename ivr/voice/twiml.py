@@ -176,13 +176,10 @@ def conference_leg(voices: dict[str, Voice], room: str, *, ends_room: bool, whis
     return str(response)
 
 
-def hold(voices: dict[str, Voice], speeches: list[Speak], music_url: str, pause: int) -> VoiceResponse:
-    """What a caller hears while waiting for someone to join: a word in each language, then music or quiet."""
+def hold(voices: dict[str, Voice], speeches: list[Speak], music_url: str, loops: int) -> VoiceResponse:
+    """What a caller hears while waiting for someone to join: a word in each language, then the hold music."""
     response = speak_only(voices, speeches)
-    if music_url:
-        response.play(music_url)
-    else:
-        response.pause(length=pause)
+    response.play(music_url, loop=loops)
     return response
 
 

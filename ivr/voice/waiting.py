@@ -59,6 +59,11 @@ def _offers_call_back(seconds: int | None) -> bool:
             and seconds > waiting.call_back_after_minutes * 60)
 
 
+def hold_music_url() -> str:
+    """The configured hold music, or the line's own (ivr/static/hold-music.wav), which needs no outside service."""
+    return _state().settings.routing.representative.hold_music_url or url_for("static", filename="hold-music.wav")
+
+
 @bp.post("/wait")
 @timed("wait")
 @twilio_signed
@@ -68,7 +73,7 @@ def wait():
     queue = _queue_state()
     seconds = estimated_seconds(queue, state.settings.routing.waiting.seconds_per_caller)
     voice = state.catalog.voice(lang)
-    music = state.settings.routing.representative.hold_music_url or url_for("static", filename="hold-music.wav")
+    music = hold_music_url()
     response = VoiceResponse()
     holder = response
     if _offers_call_back(seconds):

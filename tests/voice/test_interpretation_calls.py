@@ -246,7 +246,7 @@ def test_a_language_without_a_code_sends_the_account_code_alone(line, twilio_sta
     assert created(twilio_stand_in)[1]["SendDigits"] == "wwww1234567#"
 
 
-def test_the_caller_on_hold_hears_both_languages_then_quiet(line, twilio_stand_in):
+def test_the_caller_on_hold_hears_both_languages_then_the_hold_music(line, twilio_stand_in):
     call = ask_for_interpreter(line)
     wait_url = call.room.noun.get("waitUrl")
 
@@ -256,8 +256,9 @@ def test_the_caller_on_hold_hears_both_languages_then_quiet(line, twilio_stand_i
 
     root = ET.fromstring(answer.body)
     assert answer.status == 200
-    assert [(el.tag, el.text) for el in root] == [("Say", WAIT[0]), ("Say", WAIT[1]), ("Pause", None)]
-    assert root[1].get("language") == "es-US" and root[2].get("length") == "20"
+    assert [(el.tag, el.text) for el in root] == [("Say", WAIT[0]), ("Say", WAIT[1]),
+                                                  ("Play", "/static/hold-music.wav")]
+    assert root[1].get("language") == "es-US" and root[2].get("loop") == "4"  # config: hold_music_loops
 
 
 def test_the_interpreter_is_asked_for_by_speech(line, twilio_stand_in):
