@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from ivr.models import Case, CaseEvent
+from ivr.models import CallBackRequest, Case, CaseEvent
 from ivr.simulator import HttpTransport, Simulator
 from tests.conftest import AUTH_TOKEN, STAFF_PASSWORD
 from tests.staff.test_desk import spanish_caller_in_queue
@@ -157,3 +157,29 @@ def test_the_waiting_call_view_shows_a_caller_who_pressed_0_after_a_half_finishe
     assert report.locator("#report-description").inner_text() == "un hoyo profundo en el carril derecho"
     assert re.search(r"said “hay un bache en mi calle”", tab.locator("#menu-path").inner_text())
     screenshot(tab, "desk-waiting-call")
+
+
+def test_a_caller_who_would_rather_be_called_back_is_on_the_desk_until_an_operator_calls(
+        app, db, live_server, signed_in_page, screenshot, accessibility):
+    call = dial(app, live_server, from_="+18605550166")
+    call.press("2")
+    call.wait_in_line(position=6, size=6)  # about 12 minutes: past the call-back limit
+    call.press("0")
+    call.press("1")  # keep my place and call me back
+    call.press("1")  # at the number I'm calling from
+    assert "Gracias. Alguien del 311 le devolverá la llamada" in call.heard()[-2], call.heard()
+
+    tab = signed_in_page("operator")
+    nav(tab, "Operator's desk")
+    row = tab.locator("#callback-requests tbody tr").first
+    assert re.search(r"\+18605550166\s+Spanish\s+long wait\s+start: 2 → main menu: 0", row.inner_text()), \
+        row.inner_text()
+    assert accessibility(tab) == []
+    screenshot(tab, "desk-callbacks")
+
+    row.get_by_label("Outcome").fill("llamé, caso abierto")
+    row.get_by_role("button", name="Done").click()
+    assert tab.locator("#callback-requests").inner_text().count("No call-back requests are open.") == 1
+    db.expire_all()
+    [made] = db.scalars(select(CallBackRequest)).all()
+    assert (made.status, made.note, made.handled_by.startswith("staff:")) == ("done", "llamé, caso abierto", True)
