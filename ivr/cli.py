@@ -17,7 +17,8 @@ def _app(require_token: bool = False, check_database: bool = False):
     from .settings import ConfigError
 
     try:
-        return create_app({"REQUIRE_AUTH_TOKEN": require_token, "CHECK_DATABASE": check_database})
+        return create_app({"REQUIRE_AUTH_TOKEN": require_token, "CHECK_DATABASE": check_database,
+                           "DATABASE_TIME_LIMITS": False})
     except (ConfigError, FlowError, PromptError) as exc:
         raise click.ClickException(str(exc)) from exc
 

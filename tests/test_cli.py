@@ -352,3 +352,23 @@ def test_purge_dry_run_then_purge_then_nothing_left(run, app, db):
     assert done.output.startswith("removed: caller details of 1 calls and 1 turns")
     assert fresh(db, case).contact_name is None and db.get(Call, call.id).from_number is None
     assert "of 0 calls and 0 turns" in run("purge").output
+
+
+def test_commands_are_not_held_to_a_callers_time_limits(monkeypatch, database_url):
+    """A purge over a million calls or a year's report may take longer than a caller's turn ever should."""
+    from sqlalchemy import text
+
+    from ivr.cli import _app
+    from ivr.db import MIGRATION_BUSY_TIMEOUT
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    database = _app().extensions["ivr"].db
+    try:
+        assert database.watchdog is None
+        with database.engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                assert connection.scalar(text("SHOW statement_timeout")) == "0"
+            else:
+                assert connection.scalar(text("PRAGMA busy_timeout")) == MIGRATION_BUSY_TIMEOUT * 1000
+    finally:
+        database.dispose()

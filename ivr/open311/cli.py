@@ -11,15 +11,9 @@ import click
 @contextmanager
 def _session():
     """A database session for a command (configuration errors as a clean exit); no connection outlives it."""
-    from .. import create_app
-    from ..core.flows import FlowError
-    from ..core.prompts import PromptError
-    from ..settings import ConfigError
+    from ..cli import _app
 
-    try:
-        database = create_app({"REQUIRE_AUTH_TOKEN": False, "CHECK_DATABASE": False}).extensions["ivr"].db
-    except (ConfigError, FlowError, PromptError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    database = _app().extensions["ivr"].db
     try:
         with database.session() as session:
             yield session

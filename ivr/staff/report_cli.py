@@ -30,6 +30,8 @@ def sla_report(first: datetime, last: datetime, as_csv: bool) -> None:
     """SLA compliance per department and service type for cases requested between two days."""
     if last < first:
         raise click.BadParameter("--to must not be before --from", param_hint="--to")
+    from ..cli import _app
+
     app = _app()
     state = app.extensions["ivr"]
     zone = state.line.schedule.timezone
@@ -41,19 +43,6 @@ def sla_report(first: datetime, last: datetime, as_csv: bool) -> None:
         _write_csv(rows)
     else:
         _write_table(rows, first.date(), last.date())
-
-
-def _app():
-    """The app, for its settings and database; configuration problems end the command cleanly."""
-    from .. import create_app
-    from ..core.flows import FlowError
-    from ..core.prompts import PromptError
-    from ..settings import ConfigError
-
-    try:
-        return create_app({"REQUIRE_AUTH_TOKEN": False, "CHECK_DATABASE": False})
-    except (ConfigError, FlowError, PromptError) as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 def percent(rate: float | None) -> str:
