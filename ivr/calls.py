@@ -171,6 +171,36 @@ def record_end(session: Session, call: Call, final_status: str | None, duration_
         call.outcome = HUNG_UP
 
 
+# Twilio's final word in one statement: what record_end does to an ORM Call, returning what the route then needs.
+# (Bind names differ from the columns': an UPDATE reserves those for its SET clause.)
+_END = update(_CALLS).where(_CALLS.c.call_sid == bindparam("ended_sid")).values(
+    final_status=bindparam("new_final_status", type_=_CALLS.c.final_status.type),
+    duration_seconds=bindparam("new_duration", type_=_CALLS.c.duration_seconds.type),
+    ended_at=bindparam("new_ended_at", type_=_CALLS.c.ended_at.type),
+    outcome=func.coalesce(func.nullif(_CALLS.c.outcome, ""), HUNG_UP),
+).returning(_CALLS.c.answers, _CALLS.c.outcome)
+
+
+@dataclass(frozen=True)
+class EndedCall:
+    """A call as its status callback left it."""
+
+    answers: dict
+    outcome: str | None
+
+
+def end(executor: Executor, call_sid: str, from_number: str | None, to_number: str | None, route: str,
+        final_status: str | None, duration_seconds: int | None) -> EndedCall:
+    """record_end without the ORM: one UPDATE (and the call's row first, for a call never seen)."""
+    ended = {"ended_sid": call_sid, "new_final_status": final_status, "new_duration": duration_seconds,
+             "new_ended_at": utcnow()}
+    row = executor.execute(_END, ended).first()
+    if row is None:
+        _insert_if_new(executor, call_sid, from_number, to_number, route)
+        row = executor.execute(_END, ended).one()
+    return EndedCall(row[0] or {}, row[1])
+
+
 def mark_abandoned(call: Call) -> None:
     """The caller hung up mid-report: no case exists, and staff should call back."""
     call.outcome = ABANDONED_INTAKE

@@ -412,6 +412,15 @@ class TurnWork:
         """The turn's reads are done: the watchdog's clock stops until its write (or an action's session) starts."""
         self._guard.close()
 
+    def reads(self) -> Connection | Session:
+        """Where an action's read-only Core statement runs: outside any transaction, like the turn's own reads
+        (on SQLite without the write lock), watched afresh; or in the write transaction once it is open, so the
+        turn's own writes are seen."""
+        if self._writing:
+            return self._session if self._session is not None else self.connection
+        self._watch()
+        return self.connection
+
     @property
     def session(self) -> Session:
         """An ORM session inside the write transaction, for actions and the closure switch."""
@@ -450,6 +459,10 @@ class LazySession:
 
     def __init__(self, work: TurnWork):
         self._work = work
+
+    def reads(self) -> Connection | Session:
+        """Where a read-only Core statement runs without opening the session (TurnWork.reads)."""
+        return self._work.reads()
 
     def __getattr__(self, name: str):
         return getattr(self._work.session, name)

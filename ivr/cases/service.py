@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -126,6 +127,81 @@ def find_case(session: Session, number: str) -> Case | None:
                                     selectinload(Case.events))).first()
 
 
+@dataclass(frozen=True)
+class Named:
+    """A service type's or department's names, as a status read-back speaks them."""
+
+    name_en: str
+    name_es: str
+
+    def name(self, lang: str) -> str:
+        """The name in a language (as ServiceType.name and Department.name)."""
+        return self.name_es if lang == "es" else self.name_en
+
+
+@dataclass(frozen=True)
+class EventSeen:
+    """What a status read-back needs of one case event (note_for_callers reads these)."""
+
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+    note_es: str | None
+    public: bool
+
+
+@dataclass(frozen=True)
+class CaseStatus:
+    """A case as its status read-back speaks it: the fields a caller may hear, read without the ORM."""
+
+    number: str
+    status: str
+    language: str
+    updated_at: datetime
+    expected_at: datetime | None
+    closed_at: datetime | None
+    service_type: Named
+    department: Named
+    events: tuple[EventSeen, ...]
+
+
+_CASES, _EVENTS = Case.__table__, CaseEvent.__table__
+_TYPES, _DEPARTMENTS = ServiceType.__table__, Department.__table__
+# Built once: the case, its type and department and its events (oldest first) in one statement. No contact
+# details are selected, so a read-back cannot speak them.
+_STATUS_READ = (
+    select(_CASES.c.number, _CASES.c.status, _CASES.c.language, _CASES.c.updated_at, _CASES.c.expected_at,
+           _CASES.c.closed_at, _TYPES.c.name_en, _TYPES.c.name_es, _DEPARTMENTS.c.name_en, _DEPARTMENTS.c.name_es,
+           _EVENTS.c.id, _EVENTS.c.kind, _EVENTS.c.from_status, _EVENTS.c.to_status, _EVENTS.c.note,
+           _EVENTS.c.note_es, _EVENTS.c.public)
+    .join(_TYPES, _TYPES.c.id == _CASES.c.service_type_id)
+    .join(_DEPARTMENTS, _DEPARTMENTS.c.id == _CASES.c.department_id)
+    .outerjoin(_EVENTS, _EVENTS.c.case_id == _CASES.c.id)
+    .where(_CASES.c.number == bindparam("number"))
+    .order_by(_EVENTS.c.id)
+)
+
+
+def case_status(executor: Session | Connection, number: str) -> CaseStatus | None:
+    """What a caller hears about a case, by number, in one statement; None when unknown or the check digit fails.
+
+    `executor` may be a turn's connection outside its write transaction: this only reads.
+    """
+    number = parse(number)
+    if number is None:
+        return None
+    rows = executor.execute(_STATUS_READ, {"number": number}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return CaseStatus(
+        number=first[0], status=first[1], language=first[2], updated_at=first[3], expected_at=first[4],
+        closed_at=first[5], service_type=Named(first[6], first[7]), department=Named(first[8], first[9]),
+        events=tuple(EventSeen(*row[11:17]) for row in rows if row[10] is not None),
+    )
+
+
 def update_status(session: Session, case: Case, status: str | None, note: str | None, public: bool,
                   actor: str, now: datetime | None = None, note_es: str | None = None) -> CaseEvent:
     """Change a case's status and/or add a note (public ones may also be in Spanish), writing an event either way."""
@@ -191,7 +267,7 @@ def public_notes(case: Case) -> list[CaseEvent]:
     return [event for event in reversed(case.events) if event.public and event.note and event.kind != "created"]
 
 
-def note_for_callers(case: Case, lang: str) -> str | None:
+def note_for_callers(case: Case | CaseStatus, lang: str) -> str | None:
     """The public note a caller hears: only one written since the last status change, in their language.
 
     A reopened case (or any new status) leaves the notes about the old status unread. A Spanish caller hears the

@@ -320,11 +320,20 @@ def send_case_sms(services, ctx: Context) -> ActionResult:
     return ActionResult("sent")
 
 
+def _in_intake(answers: dict | None) -> bool:
+    """True if the call ended in the middle of a report."""
+    return bool((answers or {}).get("intake_active"))
+
+
 @handler("on_call_end")
 def on_call_end(session, call) -> None:
     """A caller who hung up mid-intake leaves no case; the call is marked for staff to follow up."""
-    if (call.answers or {}).get("intake_active"):
+    if _in_intake(call.answers):
         calls.mark_abandoned(call)
+
+
+# The status callback runs the hook (and loads the call for it) only for calls whose answers need it.
+on_call_end.needed = _in_intake
 
 
 # ---- check a case --------------------------------------------------------------------------------
@@ -344,7 +353,9 @@ def lookup_case(services, ctx: Context) -> ActionResult:
     number = casenumbers.parse(_case_digits(ctx))
     if number is None:
         return ActionResult("invalid", say=("status.invalid",))
-    case = cases.find_case(services.session, number)
+    # A turn's session (ivr.db.LazySession) reads outside its write transaction; a plain Session reads in its own.
+    reads = getattr(type(services.session), "reads", None)
+    case = cases.case_status(reads(services.session) if reads else services.session, number)
     if case is None:
         return ActionResult("unknown", say=("status.not_found",))
     ctx.answers["status_report"] = status_report(services, case, ctx.lang)

@@ -12,7 +12,6 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from .. import calls, metrics
@@ -106,11 +105,6 @@ def route_for(to_number: str | None) -> str:
     if to_number and to_number == numbers.ten_digit:
         return "ten-digit"
     return "unknown"
-
-
-def _load_call(session: Session, hook: Webhook):
-    """The call's record, created on first sight (Twilio may retry the first webhook)."""
-    return calls.find_or_start(session, hook.call_sid, hook.from_number, hook.to_number, route_for(hook.to_number))
 
 
 def _input_text(turn: Turn) -> str | None:
@@ -222,13 +216,18 @@ def status():
         log.warning("status callback without CallSid; nothing recorded")
         return twiml_response(VoiceResponse())
     try:
-        with state.db.session(writes=True) as session:
-            call = _load_call(session, hook)
-            calls.record_end(session, call, hook.call_status, hook.call_duration)
+        with state.db.turn() as work:
+            # One UPDATE (autocommit on PostgreSQL; SQLite's write lock), without the ORM; the end-of-call hook
+            # loads the call only when it says it needs to (a hook that does not say, always).
+            ended = calls.end(work.write_back(), hook.call_sid, hook.from_number, hook.to_number,
+                              route_for(hook.to_number), hook.call_status, hook.call_duration)
+            outcome = ended.outcome
             on_end = state.action_handlers.get("on_call_end")
-            if on_end is not None:
-                on_end(session, call)
-            outcome = call.outcome
+            needed = getattr(on_end, "needed", None)
+            if on_end is not None and (needed is None or needed(ended.answers)):
+                call = calls.by_sid(work.session, hook.call_sid)
+                on_end(work.session, call)
+                outcome = call.outcome
         metrics.call_ended(outcome)
     except Exception as exc:
         # No traceback: it can carry the row's values (the caller's number). 200 all the same: the call is over,

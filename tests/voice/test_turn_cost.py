@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import event
 
-from ivr import cases
+from ivr import calls, cases
 from ivr.cases import NewCase
 
 
@@ -60,5 +60,25 @@ def test_a_status_read_back_loads_the_case_with_what_it_speaks(app, db, phone, s
     statements.clear()
     call.press(case.number + "#")
     assert ": pothole. Status: received, with Public Works." in call.heard()[-2]
-    # The call, the case with its type and department (one join), its events, the call's update, the turn.
-    assert statements == ["SELECT calls", "SELECT cases", "SELECT case_events", *write_back(app)]
+    # The call, the case with its type, department and events (one statement), the call's update, the turn.
+    assert statements == ["SELECT calls", "SELECT cases", *write_back(app)]
+
+
+def test_a_status_callback_is_one_update(app, phone, statements):
+    call = phone().press("1")
+    statements.clear()
+    call.hangup()
+    # Not the ORM's load, flush and update: one UPDATE returning what the end-of-call hook needs to decide.
+    assert statements == ["UPDATE calls"]
+    with app.extensions["ivr"].db.session() as session:
+        ended = calls.by_sid(session, call.call_sid)
+        assert (ended.outcome, ended.final_status, ended.ended_at is not None) == ("caller_hung_up", "completed", True)
+
+
+def test_a_status_callback_mid_report_also_marks_the_call_abandoned(app, phone, statements):
+    call = phone().press("1").press("1")  # English, report a problem: the intake has begun
+    statements.clear()
+    call.hangup()
+    assert statements[0] == "UPDATE calls" and "SELECT calls" in statements  # the hook loads the call it needs
+    with app.extensions["ivr"].db.session() as session:
+        assert calls.by_sid(session, call.call_sid).outcome == calls.ABANDONED_INTAKE
