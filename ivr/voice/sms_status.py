@@ -70,7 +70,7 @@ def reply_text(services: CallServices, query: Query) -> tuple[str, str]:
     number = casenumbers.parse(query.digits)
     if number is None:
         return _texts(catalog, langs, "status.invalid"), "invalid"
-    case = cases.find_case(services.session, number)
+    case = cases.case_status(services.session, number)  # no contact details: what the phone would say
     if case is None:
         return _texts(catalog, langs, "status.not_found"), "unknown"
     # A bare number is answered in the language the case was reported in.
