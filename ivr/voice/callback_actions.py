@@ -4,9 +4,7 @@ take_phone), which leave it in answers["contact_phone"]."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from .. import callbacks
+from .. import callbacks, recordings
 from ..core import phone
 from ..core.engine import ActionResult, Context
 from .actions import caller_number, handler
@@ -41,12 +39,6 @@ def _due(services):
     return callbacks.due_at(services.line.schedule, services.now, services.closure is not None)
 
 
-def _recording_sid(url: str) -> str | None:
-    """RE… from Twilio's recording URL (the transcript arrives later under that SID)."""
-    last = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
-    return last if last.startswith("RE") else None
-
-
 @handler("take_call_back_message")
 def take_call_back_message(services, ctx: Context) -> ActionResult:
     """A message was recorded: the request is made now, so a caller who hangs up before confirming is still
@@ -55,7 +47,7 @@ def take_call_back_message(services, ctx: Context) -> ActionResult:
         return ActionResult("invalid", say=("callback.message_retry",))
     new = callbacks.NewCallBack(call_sid=ctx.call_sid, phone=caller_number(ctx), number_confirmed=False,
                                 language=ctx.lang, reason=_reason(services, ctx), recording_url=ctx.recording_url,
-                                recording_sid=_recording_sid(ctx.recording_url))
+                                recording_sid=recordings.recording_sid(ctx.recording_url))
     made = callbacks.request(services.session, new, _due(services), now=services.now,
                              existing_id=ctx.answers.get(REQUEST_KEY))
     ctx.answers[REQUEST_KEY] = made.id
