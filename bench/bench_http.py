@@ -38,7 +38,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -355,20 +354,10 @@ def fresh_database(server_url: str | None):
         with tempfile.TemporaryDirectory(prefix="ivr-bench-db-") as tmp:
             yield f"sqlite:///{Path(tmp) / 'bench.db'}"
         return
-    from sqlalchemy import create_engine, make_url, text
+    from ivr.db import scratch_postgres_database
 
-    from ivr.db import normalise_url
-
-    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
-    name = f"ivr_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(normalise_url(server_url)).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(server_url, "ivr_bench") as url:
+        yield url
 
 
 def release(env: dict[str, str]) -> None:

@@ -7,6 +7,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 
@@ -206,6 +207,21 @@ def alembic_config(url: str) -> AlembicConfig:
 def upgrade(url: str, revision: str = "head") -> None:
     """Create or migrate the schema to `revision`."""
     command.upgrade(alembic_config(url), revision)
+
+
+@contextmanager
+def scratch_postgres_database(server_url: str, prefix: str):
+    """A new, empty PostgreSQL database beside `server_url`'s, for tests and benchmarks; dropped afterwards."""
+    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"  # never a developer's own database, never another run's
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(normalise_url(server_url)).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @contextmanager

@@ -13,12 +13,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from ivr import create_app
 from ivr.cases import sync_config
-from ivr.db import Database, normalise_url, upgrade
+from ivr.db import Database, scratch_postgres_database, upgrade
 from ivr.models import Base
 from ivr.settings import load as load_settings
 from ivr.simulator import Simulator, WsgiTransport
@@ -46,16 +44,9 @@ def database_url(tmp_path_factory):
         yield url
         return
     # One database per run so parallel runs and a developer's own data never collide.
-    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
-    name = f"ivr_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(normalise_url(server_url)).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres_database(server_url, "ivr_test") as url:
+        upgrade(url)
+        yield url
 
 
 class Clock:

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 from alembic import command
@@ -14,10 +13,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
 from ivr.cases.text_search import SQLITE_TABLES, in_the_models
-from ivr.db import MIGRATION_LOCK_KEY, alembic_config, make_engine, normalise_url, upgrade
+from ivr.db import MIGRATION_LOCK_KEY, alembic_config, make_engine, normalise_url, scratch_postgres_database, upgrade
 from ivr.models import Base
 
 
@@ -63,16 +61,8 @@ def scratch_url(tmp_path):
     if not server_url:
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
-    name = f"ivr_migrations_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(normalise_url(server_url)).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(server_url, "ivr_migrations") as url:
+        yield url
 
 
 def head(url: str) -> str:
